@@ -1,0 +1,44 @@
+"""All table models, imported together so Alembic and the app see one metadata."""
+
+from app.models.accounts import ApiToken, Role, Team, User, UserAddress
+from app.models.base import metadata, utcnow
+from app.models.mail import Delivery, InboundMessage, WebhookNonce
+from app.models.mou import (
+    ELEMENT_BITS,
+    STAGE_ORDER,
+    CustomerReply,
+    Mou,
+    MouStatus,
+    Review,
+    ReviewState,
+    Source,
+    missing_mask,
+    stage_rank,
+)
+from app.models.ops import AuditLog, EmailTemplate, JobRun
+
+__all__ = [
+    "ELEMENT_BITS",
+    "STAGE_ORDER",
+    "ApiToken",
+    "AuditLog",
+    "CustomerReply",
+    "Delivery",
+    "EmailTemplate",
+    "InboundMessage",
+    "JobRun",
+    "Mou",
+    "MouStatus",
+    "Review",
+    "ReviewState",
+    "Role",
+    "Source",
+    "Team",
+    "User",
+    "UserAddress",
+    "WebhookNonce",
+    "metadata",
+    "missing_mask",
+    "stage_rank",
+    "utcnow",
+]

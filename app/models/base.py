@@ -1,0 +1,34 @@
+"""Shared pieces for table models: naming convention, timestamps, JSON columns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, MetaData
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import SQLModel
+
+# Stable constraint names so Alembic migrations are reproducible and reversible.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata: MetaData = SQLModel.metadata
+
+# JSON everywhere, JSONB on PostgreSQL.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC (the one clock the app reads; tests freeze it)."""
+    return datetime.now(UTC)
+
+
+def ts_column(**kw: Any) -> Column:
+    """A timezone-aware timestamp column (a fresh Column per model field)."""
+    return Column(DateTime(timezone=True), **kw)
