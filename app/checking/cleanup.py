@@ -1,0 +1,495 @@
+"""Turn an email body into the memo text a reader would judge: HTML to text, no quotes, no signature."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "aside",
+        "nav",
+        "form",
+        "fieldset",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "pre",
+        "address",
+        "center",
+        "dl",
+        "dt",
+        "dd",
+        "figure",
+        "figcaption",
+        "hr",
+    ]
+)
+_CELL_TAGS = frozenset(("td", "th"))
+_BOLD_TAGS = frozenset(("b", "strong", "u"))
+_SKIP_TAGS = frozenset(("script", "style", "head", "title", "template", "noscript", "svg", "xml"))
+_VOID_TAGS = frozenset(
+    ["br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "track", "wbr"]
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_MAX_DEPTH = 2000
+
+
+class _TextBuilder(HTMLParser):
+    """Collect text with line structure; quoted blocks get '> ' so strip_quoted can drop them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.cur: list[str] = []
+        self.skip = 0
+        self.quote = 0
+        self.pre = 0
+        self.lists: list[list[int]] = []  # per open list: [ordered flag, counter]
+        self.bold_start = -1  # index in cur where a leading bold run began
+        self.bold_depth = 0
+        self.break_after_bold = False
+        self.stack: list[str] = []
+
+    # -- line handling -------------------------------------------------
+    def _flush(self, blank: bool = False) -> None:
+        text = "".join(self.cur).strip() if not self.pre else "".join(self.cur).rstrip()
+        self.cur = []
+        self.bold_start = -1
+        if text:
+            prefix = "> " * self.quote
+            for part in text.split("\n"):
+                self.lines.append(prefix + part if prefix else part)
+        if blank and self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+    def _has_text(self) -> bool:
+        return any(s.strip() for s in self.cur)
+
+    # -- parser callbacks -----------------------------------------------
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID_TAGS:
+            self._void(tag)
+            return
+        if len(self.stack) > _MAX_DEPTH:
+            return
+        hidden = any(k == "style" and v and _HIDDEN_STYLE.search(v) for k, v in attrs)
+        self.stack.append(tag)
+        if tag in _SKIP_TAGS or hidden or self.skip:
+            self.skip += 1
+            return
+        self._open(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID_TAGS:
+            self._void(tag)
+
+    def _void(self, tag: str) -> None:
+        if self.skip:
+            return
+        if tag == "br":
+            self.break_after_bold = False
+            self._flush()
+        elif tag == "hr":
+            self._flush(blank=True)
+
+    def _open(self, tag: str) -> None:
+        if tag == "blockquote":
+            self._flush(blank=True)
+            self.quote += 1
+        elif tag in ("ul", "ol"):
+            self._flush()
+            self.lists.append([1 if tag == "ol" else 0, 0])
+        elif tag == "li":
+            self._flush()
+            depth = max(len(self.lists) - 1, 0)
+            marker = "- "
+            if self.lists and self.lists[-1][0]:
+                self.lists[-1][1] += 1
+                marker = f"{self.lists[-1][1]}. "
+            self.cur.append("  " * depth + marker)
+        elif tag in _CELL_TAGS:
+            self._flush()
+        elif tag in _BLOCK_TAGS:
+            self._flush(blank=tag in ("p", "table", "h1", "h2", "h3", "h4", "h5", "h6"))
+            if tag == "pre":
+                self.pre += 1
+        elif tag in _BOLD_TAGS:
+            if self.bold_depth == 0 and not self._has_text_after_marker():
+                self.bold_start = len(self.cur)
+            self.bold_depth += 1
+
+    def _has_text_after_marker(self) -> bool:
+        text = "".join(self.cur).strip()
+        return bool(text) and not re.fullmatch(r"(?:-|\d+\.)", text)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID_TAGS:
+            return
+        if tag not in self.stack:
+            return
+        while self.stack:
+            top = self.stack.pop()
+            if self.skip:
+                self.skip -= 1
+            else:
+                self._close(top)
+            if top == tag:
+                break
+
+    def _close(self, tag: str) -> None:
+        if tag == "blockquote":
+            self._flush(blank=True)
+            self.quote = max(self.quote - 1, 0)
+        elif tag in ("ul", "ol"):
+            self._flush(blank=True)
+            if self.lists:
+                self.lists.pop()
+        elif tag == "li" or tag in _CELL_TAGS:
+            self._flush()
+        elif tag in _BLOCK_TAGS:
+            self._flush(blank=tag in ("p", "table", "h1", "h2", "h3", "h4", "h5", "h6"))
+            if tag == "pre":
+                self.pre = max(self.pre - 1, 0)
+        elif tag in _BOLD_TAGS:
+            self.bold_depth = max(self.bold_depth - 1, 0)
+            if self.bold_depth == 0 and self.bold_start >= 0:
+                self._end_leading_bold()
+
+    def _end_leading_bold(self) -> None:
+        # A short bold run opening a block is a label ("Goals:", "Current state."): give it its own line.
+        label = "".join(self.cur[self.bold_start :]).strip()
+        self.bold_start = -1
+        if label and len(label.split()) <= 10:
+            if label[-1] in ":.?":
+                self._flush()
+            else:
+                self.break_after_bold = True
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        if not self.pre:
+            data = _WS.sub(" ", data.replace("\n", " "))
+        if self.break_after_bold:
+            self.break_after_bold = False
+            stripped = data.lstrip()
+            if stripped[:1] in (":", ".", "?", "\u2014", "-", "\u2013"):
+                self.cur.append(stripped[:1])
+                data = stripped[1:]
+                self._flush()
+            elif stripped:
+                # Bold followed by ordinary text is emphasis inside a sentence, not a heading.
+                pass
+        self.cur.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def html_to_text(html: str) -> str:
+    """Render an HTML email body as text; headings, list items and table cells get their own lines."""
+    builder = _TextBuilder()
+    try:
+        builder.feed(html)
+        builder.close()
+    except (AssertionError, ValueError):  # malformed markup the stdlib parser gives up on
+        builder._flush()
+    text = "\n".join(builder.lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+# --- quoted replies --------------------------------------------------------------------------------------
+
+_WROTE = re.compile(
+    r"^\s*(?:On|Am|Le|El|Op|Il|Em|Den|På)\b.{0,300}?"
+    r"(?:wrote|schrieb|a\s+écrit|escribió|escribio|schreef|ha\s+scritto|scrisse|escreveu|skrev)"
+    r"(?:\s*:?\s*$|\s.{0,160}:\s*$)",
+    re.I | re.S,
+)
+_WROTE_END = re.compile(
+    r"(?:wrote|schrieb|écrit|escribió|schreef|scritto|escreveu|skrev)\b.{0,160}:\s*$", re.I
+)
+_ORIGINAL = re.compile(
+    r"^\s*-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|"
+    r"Messaggio originale|Oorspronkelijk bericht|Mensagem original)\s*-{2,}\s*$",
+    re.I,
+)
+_HDR_FROM = re.compile(r"^\s*\*?(?:From|Von|De|Da|Van|Från|Fra)\s*:\*?\s*\S", re.I)
+_HDR_OTHER = re.compile(
+    r"^\s*\*?(?:Sent|Date|To|Subject|Cc|Gesendet|Datum|An|Betreff|Envoyé|Date|À|Objet|Enviado|Fecha|Para|"
+    r"Asunto|Inviato|Data|A|Oggetto|Verzonden|Aan|Onderwerp|Skickat|Ämne|Sendt|Emne)\s*:",
+    re.I,
+)
+_SEPARATOR = re.compile(r"^\s*(?:_{8,}|-{8,}|={8,})\s*$")
+
+
+def _header_block_at(lines: list[str], i: int) -> bool:
+    """True when lines[i] opens an Outlook-style From:/Sent:/To:/Subject: block."""
+    if not _HDR_FROM.match(lines[i]):
+        return False
+    others = sum(1 for line in lines[i + 1 : i + 6] if _HDR_OTHER.match(line))
+    return others >= 2
+
+
+def _quote_start(lines: list[str]) -> int | None:
+    """Index of the first line that opens a quoted earlier message, if any."""
+    for i, line in enumerate(lines):
+        if _ORIGINAL.match(line) or _header_block_at(lines, i):
+            return i
+        if _SEPARATOR.match(line) and i + 1 < len(lines) and _header_block_at(lines, i + 1):
+            return i
+        if line.lstrip()[:3].lower() in ("on ", "am ", "le ", "el ", "op ", "il ", "em ", "den", "på "):
+            if _WROTE.match(line) and len(line) < 400:
+                return i
+            end = _wrote_spans(lines, i)
+            if end and _WROTE.match(" ".join(lines[i : end + 1])):
+                return i
+    return None
+
+
+def _wrote_spans(lines: list[str], i: int) -> int:
+    """Last line of a header like 'On Mon, ... <x@y>' wrapped over two or three lines (0 when none)."""
+    for j in (i + 1, i + 2):
+        if j < len(lines) and _WROTE_END.search(lines[j]):
+            return j
+    return 0
+
+
+def strip_quoted(text: str) -> str:
+    """Drop quoted earlier messages: 'On ... wrote:' (and localized), Outlook header blocks, '>' lines."""
+    lines = text.split("\n")
+    cut = _quote_start(lines)
+    if cut is not None:
+        lines = lines[:cut]
+    kept = [line for line in lines if not line.lstrip().startswith(">")]
+    return "\n".join(kept).strip()
+
+
+# --- signatures -------------------------------------------------------------------------------------------
+
+_SENT_FROM = re.compile(
+    r"^\s*(?:Sent from my \w+|Sent from (?:Outlook|Mail|Yahoo Mail|Gmail)|Get Outlook for \w+|"
+    r"Envoyé de mon \w+|Von meinem \w+ gesendet|Enviado desde mi \w+|Verzonden vanaf mijn \w+|"
+    r"Inviato da(?:l mio)? \w+)",
+    re.I,
+)
+_SIGN_OFF = re.compile(
+    r"^\s*(?:best(?: regards| wishes)?|kind(?:est)? regards|warm(?:est)? regards|regards|many thanks|"
+    r"thanks(?: again| so much| a lot)?|thank you(?: again)?|cheers|sincerely|yours(?: sincerely| truly)?|"
+    r"all the best|talk soon|speak soon|take care|respectfully|with thanks|best,? regards|"
+    r"mit freundlichen grüßen|viele grüße|beste grüße|gruß|cordialement|bien à vous|"
+    r"saludos(?: cordiales)?|un saludo|atentamente|met vriendelijke groet(?:en)?|groeten|"
+    r"cordiali saluti|distinti saluti|looking forward(?: to [\w' -]{1,40})?)\s*[,.!]?\s*(?:-+\s*\w+)?\s*$",
+    re.I,
+)
+_GREETING = re.compile(r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|greetings)\b", re.I)
+_CONTACT = re.compile(
+    r"@[\w-]+\.\w|https?://|www\.|\+?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{3,4}|\|\s|\b(?:tel|phone|mobile|cell|fax)\b",
+    re.I,
+)
+_DISCLAIMER = re.compile(
+    r"^\s*(?:\W*(?:confidentiality|disclaimer|legal notice|privileged (?:and|&) confidential|"
+    r"important notice)\b|this (?:e-?mail|message|communication)(?: and any (?:attachments?|files))?"
+    r"(?: \(.{0,40}\))? (?:is|are|may|contains?)\b|the information (?:contained )?in this (?:e-?mail|message)"
+    r"|if you (?:have received|are not the intended))",
+    re.I,
+)
+
+
+def _is_sign_off(line: str) -> bool:
+    s = line.strip()
+    if not s or _GREETING.match(s):
+        return False
+    return bool(_SIGN_OFF.match(s))
+
+
+def _sig_tail_ok(tail: list[str]) -> bool:
+    """Lines after a sign-off look like a name block (short, few), not more memo content."""
+    body = [t for t in tail if t.strip()]
+    words = sum(len(t.split()) for t in body)
+    return len(body) <= 12 and words <= 120
+
+
+def _trailing_contact_block(lines: list[str]) -> int | None:
+    """Start of a bare name/company/contact block at the very end (no sign-off line)."""
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    block = lines[start:end]
+    if not block or len(block) > 6 or start == 0:
+        return None
+    short = all(len(b.split()) <= 6 and not b.rstrip().endswith((".", "?", ":")) for b in block)
+    if short and any(_CONTACT.search(b) for b in block):
+        return start
+    return None
+
+
+def strip_signature(text: str) -> str:
+    """Drop the signature: '-- ' delimiter, 'Sent from my iPhone', sign-off plus name lines, legal footers."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.rstrip() in ("--", "-- ", "—") or line == "-- " or _SENT_FROM.match(line):
+            lines = lines[:i]
+            break
+    lines = _drop_disclaimers(lines)
+    floor = min(2, len(lines))
+    for i in range(len(lines) - 1, floor - 1, -1):
+        if _is_sign_off(lines[i]) and _sig_tail_ok(lines[i + 1 :]):
+            lines = lines[:i]
+            break
+    else:
+        start = _trailing_contact_block(lines)
+        if start is not None:
+            lines = lines[:start]
+    return "\n".join(lines).strip()
+
+
+def _drop_disclaimers(lines: list[str]) -> list[str]:
+    """Remove a legal footer paragraph and everything after it."""
+    for i, line in enumerate(lines):
+        if i > 0 and _DISCLAIMER.match(line) and (i == 0 or not lines[i - 1].strip() or i > len(lines) // 2):
+            return lines[:i]
+    return lines
+
+
+# --- forwards --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Forwarded:
+    """The inner message of a forward: its header fields (lower-case keys) and its body."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+
+
+_FWD_MARKER = re.compile(
+    r"^\s*(?:-{2,}\s*(?:Forwarded message|Forwarded e-?mail|Weitergeleitete Nachricht|Message transféré|"
+    r"Mensaje reenviado|Messaggio inoltrato|Doorgestuurd bericht|Mensagem encaminhada|"
+    r"Vidarebefordrat meddelande)\s*-{2,}|"
+    r"Begin forwarded message:|Anfang der weitergeleiteten Nachricht:|Début du message réexpédié\s*:|"
+    r"Inicio del mensaje reenviado:|Inizio messaggio inoltrato:|Begin doorgestuurd bericht:)\s*$",
+    re.I,
+)
+_FWD_SUBJECT = re.compile(r"^\s*(?:fwd?|fw|wg|tr|rv|enc|i|doorst|vs)\s*:", re.I)
+_FWD_NOTE = re.compile(
+    r"\bforward(?:ing|ed)?\b|\bfyi\b|\bresending\b|\bweiterleit|\btransf[eé]r|\breenv", re.I
+)
+_HDR_KEYS = {
+    "from": "from", "von": "from", "de": "from", "da": "from", "van": "from", "från": "from", "fra": "from",
+    "to": "to", "an": "to", "à": "to", "para": "to", "a": "to", "aan": "to", "till": "to", "til": "to",
+    "cc": "cc", "kopie": "cc",
+    "date": "date", "sent": "date", "gesendet": "date", "datum": "date", "envoyé": "date", "enviado": "date",
+    "fecha": "date", "inviato": "date", "data": "date", "verzonden": "date", "skickat": "date",
+    "sendt": "date",
+    "subject": "subject", "betreff": "subject", "objet": "subject", "asunto": "subject", "oggetto": "subject",
+    "onderwerp": "subject", "ämne": "subject", "emne": "subject", "assunto": "subject",
+}  # fmt: skip
+_HDR_LINE = re.compile(r"^\s*\*?([A-Za-zÀ-ÿ]+)\*?\s*:\*?\s*(.*)$")
+
+
+def _parse_headers(lines: list[str], start: int) -> tuple[dict[str, str], int]:
+    """Read 'Key: value' header lines from start; return the headers and the index after them."""
+    headers: dict[str, str] = {}
+    i = start
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    while i < len(lines):
+        m = _HDR_LINE.match(lines[i])
+        key = _HDR_KEYS.get(m.group(1).lower()) if m else None
+        if not key or key in headers:
+            break
+        headers[key] = m.group(2).strip()
+        i += 1
+    return headers, i
+
+
+def _forward_start(lines: list[str], subject: str) -> tuple[int, int] | None:
+    """(marker line, header start) of a forwarded message, or None."""
+    for i, line in enumerate(lines):
+        if _FWD_MARKER.match(line):
+            return i, i + 1
+    for i in range(len(lines)):
+        sep = (
+            (_SEPARATOR.match(lines[i]) or _ORIGINAL.match(lines[i]))
+            and i + 1 < len(lines)
+            and _header_block_at(lines, i + 1)
+        )
+        if not (sep or _header_block_at(lines, i)):
+            continue
+        hdr = i + 1 if sep else i
+        headers, _ = _parse_headers(lines, hdr)
+        outer = "\n".join(lines[:i])
+        if (
+            _FWD_SUBJECT.match(headers.get("subject", ""))
+            or _FWD_SUBJECT.match(subject)
+            or _FWD_NOTE.search(outer)
+        ):
+            return i, hdr
+        return None
+    return None
+
+
+def unwrap_forward(text: str, subject: str = "") -> tuple[str, Forwarded | None]:
+    """Split a forward into the outer note and the parsed inner message (None when it is not a forward)."""
+    lines = text.split("\n")
+    found = _forward_start(lines, subject)
+    if found is None:
+        return text, None
+    marker, hdr = found
+    headers, body_start = _parse_headers(lines, hdr)
+    outer = "\n".join(lines[:marker]).strip()
+    body = "\n".join(lines[body_start:]).strip()
+    return outer, Forwarded(headers=headers, body=body)
+
+
+# --- the full normalisation ------------------------------------------------------------------------------
+
+_LEADING_TAG = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype|[a-z][a-z0-9]*)[\s>/]", re.I | re.S)
+
+
+def looks_like_html(body: str) -> bool:
+    """True when the body opens with a tag (how email bodies without a declared format are told apart)."""
+    return bool(_LEADING_TAG.match(body[:2000]))
+
+
+def _clean_part(text: str) -> str:
+    return strip_signature(strip_quoted(text))
+
+
+def memo_text(body: str, fmt: str = "text", subject: str = "") -> str:
+    """Normalise a memo body: HTML to text, LF line ends, forwards unwrapped, quotes and signatures gone."""
+    text = html_to_text(body) if fmt == "html" else body
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    parts: list[str] = []
+    for _ in range(5):  # nested forwards: each wrapper's note counts, the innermost memo counts
+        outer, inner = unwrap_forward(text, subject)
+        if inner is None:
+            break
+        parts.append(_clean_part(outer))
+        text = inner.body
+        subject = inner.headers.get("subject", "")
+    parts.append(_clean_part(text))
+    return "\n\n".join(p for p in parts if p).strip()
