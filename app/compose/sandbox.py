@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from jinja2 import Template, filters
+from jinja2 import Template, filters, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.compose.errors import TemplateLimitExceeded
@@ -130,10 +131,34 @@ CHECKED_FILTERS = {
 }
 
 
+def checked_parts(parts: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Refuse a `~` concatenation whose result would be too large, before joining."""
+    total = sum(len(p) if isinstance(p, str) else len(str(p)) for p in parts)
+    if total > MAX_VALUE_CHARS:
+        raise _too_big("concatenation")
+    return parts
+
+
+class _LimitedCodeGenerator(CodeGenerator):
+    """Route `~` through checked_parts: Jinja compiles it to a join the environment cannot intercept."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:  # noqa: N802 - Jinja visitor name
+        join = "markup_join" if frame.eval_ctx.autoescape else "str_join"
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        self.write(f"{join}(environment.checked_parts((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write(")))")
+
+
 class LimitedSandbox(ImmutableSandboxedEnvironment):
     """Immutable sandbox whose risky operators, filters and string methods are size-checked."""
 
     intercepted_binops = frozenset(_BINOPS)
+    code_generator_class = _LimitedCodeGenerator
+    checked_parts = staticmethod(checked_parts)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -145,11 +170,17 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         check_binop(operator, left, right)
         return _BINOPS[operator](left, right)
 
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        """Also refuse string methods that expand text in one step (their filters are checked)."""
-        if isinstance(obj, str) and attr in _EXPANDING_STR_METHODS:
-            return False
-        return super().is_safe_attribute(obj, attr, value)
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """Refuse string methods that expand text in one C call (their filters are checked instead)."""
+        if isinstance(obj, str) and attribute in _EXPANDING_STR_METHODS:
+            return self.unsafe_undefined(obj, attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """`s['format']` reaches the same methods as `s.format`."""
+        if isinstance(obj, str) and isinstance(argument, str) and argument in _EXPANDING_STR_METHODS:
+            return self.unsafe_undefined(obj, argument)
+        return super().getitem(obj, argument)
 
 
 def _tracer(deadline: float) -> Callable[..., Any]:
