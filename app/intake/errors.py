@@ -50,3 +50,10 @@ __all__ = [
     "SignatureInvalid",
     "UnknownProvider",
 ]
+
+
+class UpstreamFailed(DomainError):
+    """A call to the provider failed; the provider should retry."""
+
+    status = 502
+    code = "upstream_failed"

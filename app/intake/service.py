@@ -1,0 +1,304 @@
+"""The inbox: store each email once, then process it (classify, understand, check, act)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.config import Settings, get_settings
+from app.errors import NotFound
+from app.intake import actions
+from app.intake.classify import Automatic, classify_automatic
+from app.intake.errors import MalformedEmail, SignatureInvalid
+from app.intake.inbound import InboundEmail, header_addresses, make_inbound, safe_text
+from app.intake.memos import create_mou, missing_elements, run_checker, status_for
+from app.intake.understand import read_email, recipients_for_us, route, split_address
+from app.models import Delivery, InboundMessage, Mou, MouStatus, User, UserAddress, WebhookNonce, utcnow
+
+log = logging.getLogger("mou.intake")
+# Providers that always tell us the SMTP envelope (an empty sender there is a real null sender).
+ENVELOPE_PROVIDERS = frozenset({"sendgrid", "mailgun", "postmark", "ses", "smtp"})
+
+
+@dataclass
+class Stored:
+    """The stored row and whether this request created it (False: a redelivery)."""
+
+    message: InboundMessage
+    created: bool
+
+
+# --- storing -------------------------------------------------------------------------------------
+
+
+def record_nonce(session: Session, provider: str, nonce: str) -> None:
+    """Remember a one-use token; a token seen before is a replay (401)."""
+    seen = select(WebhookNonce).where(WebhookNonce.provider == provider, WebhookNonce.nonce == nonce)
+    if session.exec(seen).first() is not None:
+        raise SignatureInvalid("This webhook token was already used (replay refused).")
+    try:
+        with session.begin_nested():
+            session.add(WebhookNonce(provider=provider, nonce=nonce))
+    except IntegrityError:
+        raise SignatureInvalid("This webhook token was already used (replay refused).") from None
+
+
+def find_duplicate(session: Session, inbound: InboundEmail) -> InboundMessage | None:
+    """An earlier copy: same provider id, or same Message-ID and content through any path."""
+    conditions = [InboundMessage.dedupe_key == inbound.dedupe_key]
+    if inbound.provider_id:
+        conditions.append(
+            (InboundMessage.provider == inbound.provider)
+            & (InboundMessage.provider_id == inbound.provider_id)
+        )
+    return session.exec(select(InboundMessage).where(or_(*conditions))).first()
+
+
+def _row_for(inbound: InboundEmail, settings: Settings) -> InboundMessage:
+    envelope_to = inbound.envelope_to or recipients_for_us(inbound.message, settings.inbound_domain)
+    hit = route(envelope_to, settings.inbound_address)
+    return InboundMessage(
+        provider=inbound.provider,
+        provider_id=inbound.provider_id,
+        message_id=inbound.message_id,
+        content_hash=inbound.content_hash,
+        dedupe_key=inbound.dedupe_key,
+        envelope_from=inbound.envelope_from[:320],
+        envelope_to=envelope_to[:50],
+        subject=inbound.subject[:998],
+        raw=inbound.raw,
+        tag=(hit.tag or None) and hit.tag[:120],
+    )
+
+
+def store_inbound(
+    session: Session, inbound: InboundEmail, settings: Settings | None = None, nonce: str | None = None
+) -> Stored:
+    """Store the raw email and its keys once (flushed; the caller commits before acknowledging)."""
+    settings = settings or get_settings()
+    if nonce:
+        record_nonce(session, inbound.provider, nonce)
+    existing = find_duplicate(session, inbound)
+    if existing is not None:
+        return Stored(existing, False)
+    row = _row_for(inbound, settings)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # a concurrent redelivery won the race
+        existing = find_duplicate(session, inbound)
+        if existing is None:
+            raise
+        return Stored(existing, False)
+    return Stored(row, True)
+
+
+# --- processing ----------------------------------------------------------------------------------
+
+
+def process_pending(session: Session, settings: Settings | None = None, limit: int = 50) -> int:
+    """Process received messages oldest first; the worker calls this. Returns how many ran."""
+    settings = settings or get_settings()
+    ids = session.exec(
+        select(InboundMessage.id)
+        .where(InboundMessage.status == "received")
+        .order_by(InboundMessage.id)
+        .limit(limit)
+    ).all()
+    done = 0
+    for inbound_id in ids:
+        claimed = session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == inbound_id, InboundMessage.status == "received")
+            .values(status="processing")
+        )
+        if claimed.rowcount == 1:  # another worker may have taken it
+            process_inbound(session, inbound_id, settings)
+            done += 1
+    prune_nonces(session, settings)
+    return done
+
+
+def process_inbound(session: Session, inbound_id: int, settings: Settings | None = None) -> InboundMessage:
+    """Run the pipeline for one stored message and record its outcome; failures are recorded too."""
+    settings = settings or get_settings()
+    row = session.get(InboundMessage, inbound_id)
+    if row is None:
+        raise NotFound("No such inbound message.")
+    row.attempts += 1
+    try:
+        with session.begin_nested():
+            outcome, detail, mou_id = _pipeline(session, settings, row)
+        row.status, row.outcome, row.detail, row.mou_id = "processed", outcome, detail, mou_id
+    except Exception as exc:  # recorded for the admin list and a later reprocess, never lost
+        log.exception("inbound %s failed", inbound_id)
+        row.status, row.outcome, row.detail = (
+            "failed",
+            "error",
+            safe_text(f"{type(exc).__name__}: {exc}")[:2000],
+        )
+    row.processed_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def reprocess(session: Session, inbound_id: int, settings: Settings | None = None) -> InboundMessage:
+    """Run a stored message through the pipeline again (after a fix); an existing MOU is kept."""
+    row = session.get(InboundMessage, inbound_id) if 0 < inbound_id < 2**63 else None
+    if row is None:
+        raise NotFound("No such inbound message.")
+    if row.mou_id is not None and session.get(Mou, row.mou_id) is not None:
+        row.detail = f"already made MOU {row.mou_id}; not processed again"
+        session.add(row)
+        return row
+    return process_inbound(session, inbound_id, settings)
+
+
+def prune_nonces(session: Session, settings: Settings) -> None:
+    """Forget one-use tokens older than the signature window (older ones are refused anyway)."""
+    cutoff = utcnow() - timedelta(seconds=2 * settings.webhook_tolerance_seconds + 60)
+    for nonce in session.exec(select(WebhookNonce).where(WebhookNonce.seen_at < cutoff).limit(500)).all():
+        session.delete(nonce)
+
+
+def _pipeline(session: Session, settings: Settings, row: InboundMessage) -> tuple[str, str, int | None]:
+    try:
+        inbound = make_inbound(
+            row.raw, provider=row.provider, envelope_from=row.envelope_from, envelope_to=row.envelope_to
+        )
+    except MalformedEmail as exc:
+        return "malformed", exc.message, None
+    automatic = classify_automatic(
+        inbound.message,
+        envelope_from=row.envelope_from,
+        envelope_known=row.provider in ENVELOPE_PROVIDERS,
+        own_addresses=_own_addresses(settings),
+        own_domains={settings.inbound_domain},
+    )
+    if automatic is not None:
+        return _record_automatic(session, automatic)
+    hit = route(row.envelope_to, settings.inbound_address)
+    if not hit.for_us:
+        return "rejected_recipient", f"not addressed to {settings.inbound_address}", None
+    if hit.tag:
+        mou = session.exec(select(Mou).where(Mou.reply_token == hit.tag)).first()
+        if mou is not None:
+            return handle_customer_reply(session, row, mou)
+    return _from_rep(session, settings, row, inbound)
+
+
+def _own_addresses(settings: Settings) -> set[str]:
+    own = {settings.inbound_address.lower()}
+    own.update(addr for _, addr in _parse_setting_address(settings.from_address))
+    return own
+
+
+def _parse_setting_address(value: str) -> list[tuple[str, str]]:
+    from app.intake.inbound import strict_addresses
+
+    return strict_addresses(value)
+
+
+def _record_automatic(session: Session, automatic: Automatic) -> tuple[str, str, int | None]:
+    if automatic.kind != "bounce":
+        return automatic.kind, automatic.reason, None
+    marked = mark_bounced(session, automatic.original_ids, automatic.failed)
+    failed = ", ".join(f"{f['address']} ({f['status']})" for f in automatic.failed) or "unknown recipient"
+    detail = f"bounce for {failed}; deliveries marked bounced: {marked or 'none of ours'}"
+    return "bounce", detail[:2000], None
+
+
+def mark_bounced(session: Session, message_ids: list[str], failed: list[dict[str, str]]) -> list[int]:
+    """Mark our deliveries named by a DSN as bounced, recording the failed address."""
+    if not message_ids:
+        return []
+    reason = "; ".join(f"{f['address']} {f['status']} {f['diagnostic']}".strip() for f in failed) or "bounced"
+    marked = []
+    for delivery in session.exec(select(Delivery).where(Delivery.message_id.in_(message_ids))).all():
+        delivery.status = "bounced"
+        delivery.last_error = f"bounced: {reason}"[:2000]
+        session.add(delivery)
+        if delivery.mou_id is not None and delivery.kind == "customer_mou":
+            mou = session.get(Mou, delivery.mou_id)
+            if mou is not None:
+                mou.status = MouStatus.bounced
+                session.add(mou)
+        marked.append(delivery.id)
+    return marked
+
+
+def handle_customer_reply(session: Session, inbound: InboundMessage, mou: Mou) -> tuple[str, str, int | None]:
+    """Hook for a customer's reply to `mou+<token>@`: threading is added by follow-up handling."""
+    return "reply", f"customer reply to MOU {mou.id}", mou.id
+
+
+def find_rep(session: Session, address: str) -> User | None:
+    """The active user owning this sender address (user email or a registered extra address)."""
+    address = address.lower()
+    user = session.exec(select(User).where(func.lower(User.email) == address)).first()
+    if user is None:
+        extra = session.exec(select(UserAddress).where(func.lower(UserAddress.email) == address)).first()
+        user = session.get(User, extra.user_id) if extra else None
+    return user if user is not None and user.is_active else None
+
+
+def rep_addresses(session: Session, rep: User) -> set[str]:
+    """Every address the rep sends from."""
+    extra = session.exec(select(UserAddress.email).where(UserAddress.user_id == rep.id)).all()
+    return {rep.email.lower(), *(e.lower() for e in extra)}
+
+
+def _from_rep(session: Session, settings: Settings, row: InboundMessage, inbound: InboundEmail):
+    senders = header_addresses(inbound.message, "from")
+    rep = find_rep(session, senders[0][1]) if len(senders) == 1 else None
+    if rep is None:
+        who = senders[0][1] if len(senders) == 1 else "an unreadable From header"
+        return "rejected_unknown_sender", f"{who} is not a user", None
+    reading = read_email(
+        inbound.message,
+        rep_addresses=rep_addresses(session, rep),
+        internal={d.lower() for d in settings.internal_domains} | {split_address(rep.email)[1]},
+        inbound_domain=settings.inbound_domain,
+    )
+    checklist = run_checker(reading.body, reading.fmt, reading.subject)
+    missing = missing_elements(checklist)
+    status = status_for(reading, not missing)
+    mou = create_mou(session, row, rep, reading, checklist, status)
+    return _act(session, mou, reading, missing)
+
+
+def _act(session: Session, mou: Mou, reading, missing: list[str]) -> tuple[str, str, int | None]:
+    gaps = ", ".join(missing) or "nothing"
+    if mou.status == MouStatus.queued:
+        actions.queue_customer_mou(session, mou)
+        return "mou_queued", f"complete draft queued to {mou.customer_email}", mou.id
+    if mou.status == MouStatus.held:
+        actions.queue_rep_feedback(session, mou)
+        why = f"missing: {gaps}" if missing else "no customer address found"
+        return "mou_held", f"draft held, {why}; the rep was told", mou.id
+    if missing:
+        actions.queue_rep_feedback(session, mou)
+        return "mou_logged", f"logged, missing: {gaps}; feedback sent to the rep", mou.id
+    notes = f" ({'; '.join(reading.notes)})" if reading.notes else ""
+    return "mou_logged", f"logged, complete{notes}", mou.id
+
+
+def list_inbound(
+    session: Session, *, cursor: int | None = None, limit: int = 50, outcome: str | None = None
+) -> tuple[list[InboundMessage], int | None]:
+    """Newest first, keyset-paginated by id: (items, next cursor)."""
+    stmt = select(InboundMessage).order_by(InboundMessage.id.desc()).limit(limit + 1)
+    if cursor is not None:
+        stmt = stmt.where(InboundMessage.id < cursor)
+    if outcome:
+        stmt = stmt.where(InboundMessage.outcome == outcome)
+    rows = list(session.exec(stmt).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)

@@ -1,0 +1,350 @@
+"""The one submission pipeline for the form, the API and email: validate, check, store, send, preview."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+from typing import Any, Literal
+
+import nh3
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, select
+
+from app import compose
+from app.config import Settings, get_settings
+from app.errors import Conflict, ElementsMissing, HeaderInjection, InvalidInput
+from app.models import AuditLog, EmailTemplate, Mou, MouStatus, Source, Team, User, utcnow
+from app.models import missing_mask as mask_of
+from app.models import stage_rank as rank_of
+
+Stage = Literal[
+    "change", "discontent", "research", "comparison", "fear", "commitment", "expectations", "satisfaction"
+]
+ELEMENT_FIELDS = ("situation", "goals", "obstacles", "complications", "next_step")
+HEADER_FIELDS = ("customer_email", "customer_name", "company", "subject")
+# Characters that end or smuggle a header line: CR, LF, NUL, VT, FF, NEL, LS, PS (and other C0 controls).
+_HEADER_BREAKERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+SUBMIT_SOURCES = (Source.form, Source.api, Source.email, Source.smtp)
+
+
+class MouInput(BaseModel):
+    """What a rep may submit: the allow-listed memo fields, never owner, team or status."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    customer_email: str = Field(default="", max_length=320, description="The customer's email address.")
+    customer_name: str = Field(default="", max_length=200)
+    company: str = Field(default="", max_length=200)
+    meeting_date: date | None = None
+    situation: str = Field(default="", max_length=20_000)
+    goals: str = Field(default="", max_length=20_000)
+    obstacles: str = Field(default="", max_length=20_000)
+    complications: str = Field(default="", max_length=20_000)
+    next_step: str = Field(default="", max_length=20_000)
+    next_step_due: date | None = None
+    stage: Stage | None = None
+    template: str | None = Field(default=None, max_length=80, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
+    body: str = Field(default="", max_length=200_000, description="Free-text memo (instead of the fields).")
+    format: Literal["text", "html"] = "text"
+    subject: str = Field(default="", max_length=300)
+
+    @property
+    def is_free_text(self) -> bool:
+        """True when the memo came as one body rather than element fields."""
+        return bool(self.body.strip()) and not any(getattr(self, f) for f in ELEMENT_FIELDS)
+
+
+def refuse_header_injection(data: MouInput) -> None:
+    """422 HeaderInjection when a value that becomes an email header carries a line break or control."""
+    for name in HEADER_FIELDS:
+        if _HEADER_BREAKERS.search(getattr(data, name) or ""):
+            raise HeaderInjection(
+                f"The field '{name}' contains a line break or control character, which is not allowed "
+                "in a value that becomes an email header.",
+                field=name,
+            )
+
+
+def _refuse_unstorable_text(data: MouInput) -> None:
+    """NUL and lone surrogates cannot be stored (PostgreSQL refuses them): a clear 422, not a 500."""
+    for name, value in data.model_dump().items():
+        if isinstance(value, str) and ("\x00" in value or _SURROGATE.search(value)):
+            raise InvalidInput(f"The field '{name}' contains a NUL or invalid Unicode character.", field=name)
+
+
+def normalise_customer_email(address: str) -> str:
+    """The customer's address, strictly validated (one plain address, no display name); '' stays ''."""
+    if not address:
+        return ""
+    try:
+        checked = validate_email(address, check_deliverability=False, allow_display_name=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(
+            f"customer_email is not a valid email address: {exc}", field="customer_email"
+        ) from exc
+    return checked.normalized
+
+
+def validate_input(data: MouInput) -> MouInput:
+    """All checks that must pass before anything is stored or rendered; returns the cleaned input."""
+    refuse_header_injection(data)
+    _refuse_unstorable_text(data)
+    return data.model_copy(update={"customer_email": normalise_customer_email(data.customer_email)})
+
+
+# --- checker adapter -------------------------------------------------------------------------------------
+
+
+def run_checker(data: MouInput) -> dict[str, Any]:
+    """The checklist dict (Checklist.to_dict()) for structured fields or a free-text memo."""
+    try:
+        from app.checking import check_fields, check_memo  # imported late: the checker loads its lexicon once
+    except ImportError:  # TODO: remove once app.checking exports check_fields/check_memo
+        return _provisional_checklist(data)
+    if data.is_free_text:
+        checklist = check_memo(data.body, format=data.format, subject=data.subject)
+    else:
+        checklist = check_fields({name: getattr(data, name) for name in ELEMENT_FIELDS})
+    return checklist.to_dict()
+
+
+def _provisional_checklist(data: MouInput) -> dict[str, Any]:
+    """Stand-in until the real checker is importable: an element counts when its field has a few words."""
+    from app.checking.model import Checklist, ElementResult
+
+    def judge(text: str) -> ElementResult:
+        ok = len(text.split()) >= 3 and text.strip().lower() not in {"tbd", "n/a", "none"}
+        return ElementResult(
+            present=ok, evidence=text[:200] if ok else None, hint=None if ok else "Add this."
+        )
+
+    if data.is_free_text:
+        lowered = data.body.lower()
+        elements = {n: judge(data.body if n.replace("_", " ") in lowered else "") for n in ELEMENT_FIELDS}
+    else:
+        elements = {n: judge(getattr(data, n)) for n in ELEMENT_FIELDS}
+    return Checklist(elements=elements, stage=None).to_dict()
+
+
+def missing_elements(checklist: dict[str, Any], *, include_recommended: bool = False) -> list[str]:
+    """Names of the elements the checklist marks absent (required ones unless asked for all)."""
+    names = ELEMENT_FIELDS if include_recommended else ELEMENT_FIELDS[:4]
+    elements = checklist.get("elements") or {}
+    return [name for name in names if not (elements.get(name) or {}).get("present")]
+
+
+def check_input(data: MouInput) -> dict[str, Any]:
+    """Validate and check a draft without storing anything (the live checklist)."""
+    data = validate_input(data)
+    checklist = run_checker(data)
+    checklist["missing"] = missing_elements(checklist)
+    return checklist
+
+
+# --- create / send --------------------------------------------------------------------------------------
+
+
+def known_template(session: Session, name: str) -> bool:
+    """True for a shipped customer template or an admin-added one."""
+    if any(info.name == name for info in compose.list_templates()):
+        return True
+    return session.exec(select(EmailTemplate.id).where(EmailTemplate.name == name)).first() is not None
+
+
+def _template_for(session: Session, rep: User, requested: str | None) -> str:
+    if requested:
+        if not known_template(session, requested):
+            raise InvalidInput(f"There is no email template named '{requested}'.", field="template")
+        return requested
+    team = session.get(Team, rep.team_id) if rep.team_id else None
+    return team.template if team and team.template else compose.DEFAULT_TEMPLATE
+
+
+def _new_reply_token(session: Session) -> str:
+    """A random token for threading customer replies (unique; retried on the rare collision)."""
+    while True:
+        token = secrets.token_hex(8)
+        if session.exec(select(Mou.id).where(Mou.reply_token == token)).first() is None:
+            return token
+
+
+def _stage_of(data: MouInput, checklist: dict[str, Any]) -> str | None:
+    return data.stage or checklist.get("stage")
+
+
+def _due_of(data: MouInput, checklist: dict[str, Any]) -> date | None:
+    if data.next_step_due:
+        return data.next_step_due
+    found = checklist.get("next_step_due")
+    return date.fromisoformat(found) if found else None
+
+
+def audit(session: Session, actor: User | None, action: str, mou: Mou, **detail: Any) -> None:
+    """Record who did what to an MOU."""
+    session.add(
+        AuditLog(
+            actor_id=actor.id if actor else None,
+            action=action,
+            object_type="mou",
+            object_id=mou.id,
+            detail=detail,
+        )
+    )
+
+
+def create_mou(session: Session, rep: User, data: MouInput, source: str = Source.api) -> Mou:
+    """Validate, check and store a memo as a draft of `rep` (flushes; the caller commits)."""
+    data = validate_input(data)
+    checklist = run_checker(data)
+    stage = _stage_of(data, checklist)
+    fields = data.model_dump(
+        include={
+            "customer_email",
+            "customer_name",
+            "company",
+            "meeting_date",
+            "subject",
+            "body",
+            *ELEMENT_FIELDS,
+        }
+    )
+    mou = Mou(
+        **fields,
+        rep_id=rep.id,
+        team_id=rep.team_id,
+        body_format=data.format,
+        source=str(source),
+        status=MouStatus.draft,
+        checklist=checklist,
+        complete=bool(checklist.get("complete")),
+        missing_mask=mask_of(missing_elements(checklist, include_recommended=True)),
+        stage=stage,
+        stage_rank=rank_of(stage),
+        next_step_due=_due_of(data, checklist),
+        template=_template_for(session, rep, data.template),
+        reply_token=_new_reply_token(session),
+    )
+    session.add(mou)
+    session.flush()
+    audit(session, rep, "mou.create", mou, source=str(source), complete=mou.complete)
+    return mou
+
+
+def elements_missing_error(mou: Mou) -> ElementsMissing:
+    """The 422 for an incomplete memo, naming what is missing and carrying the checklist."""
+    missing = missing_elements(mou.checklist)
+    labels = ", ".join(name.replace("_", " ") for name in missing)
+    return ElementsMissing(
+        f"Not sent: the memo is missing {labels}. Add them and send again.",
+        mou_id=mou.id,
+        missing=missing,
+        checklist=mou.checklist,
+    )
+
+
+def send_mou(session: Session, mou: Mou, actor: User | None = None) -> Mou:
+    """Queue the customer email for a complete memo (outbox row in the same transaction)."""
+    if mou.status not in (MouStatus.draft, MouStatus.held):
+        raise Conflict(f"This memo is already {mou.status}; it cannot be sent again.")
+    if not mou.complete:
+        mou.status = MouStatus.held
+        session.add(mou)
+        session.flush()
+        raise elements_missing_error(mou)
+    if not mou.customer_email:
+        raise InvalidInput("Add the customer's email address before sending.", field="customer_email")
+    enqueue_customer_email(session, mou)
+    mou.status = MouStatus.queued
+    mou.updated_at = utcnow()
+    session.add(mou)
+    session.flush()
+    audit(session, actor, "mou.send", mou)
+    return mou
+
+
+def enqueue_customer_email(session: Session, mou: Mou) -> None:
+    """Adapter to the delivery outbox."""
+    try:
+        from app.delivery.service import enqueue_mou_delivery
+    except ImportError:  # TODO: remove once app.delivery.service lands
+        _provisional_delivery(session, mou)
+        return
+    enqueue_mou_delivery(session, mou)
+
+
+def _provisional_delivery(session: Session, mou: Mou) -> None:
+    """Stand-in outbox row until delivery lands (never sent by anything but the real worker)."""
+    from email.utils import make_msgid
+
+    from app.models import Delivery
+
+    session.add(
+        Delivery(
+            mou_id=mou.id,
+            kind="customer_mou",
+            message_id=make_msgid(domain="mou.invalid"),
+            from_addr="",
+            recipients=[mou.customer_email],
+            subject=mou.subject,
+            raw=b"",
+        )
+    )
+
+
+# --- preview --------------------------------------------------------------------------------------------
+
+
+def reply_address(settings: Settings, mou: Mou | None) -> str:
+    """The address customer replies go to: the inbound address tagged with the memo's reply token."""
+    local, _, domain = settings.inbound_address.partition("@")
+    token = mou.reply_token if mou is not None and mou.reply_token else "preview"
+    return f"{local}+{token}@{domain}"
+
+
+def _admin_source(session: Session, name: str) -> compose.TemplateSource | None:
+    row = session.exec(select(EmailTemplate).where(EmailTemplate.name == name)).first()
+    if row is None:
+        return None
+    return compose.TemplateSource(name=row.name, subject=row.subject, html=row.html, text=row.text)
+
+
+def _free_text_email(mou: Mou) -> dict[str, str]:
+    """A free-text memo is sent as written: sanitised HTML, or the text as text."""
+    subject = mou.subject or f"Summary of our meeting{' — ' + mou.company if mou.company else ''}"
+    if mou.body_format == "html":
+        html = nh3.clean(mou.body)
+        text = nh3.clean(mou.body, tags=set()).strip()
+    else:
+        text = mou.body
+        html = '<div style="white-space: pre-wrap">' + nh3.clean_text(mou.body) + "</div>"
+    return {"subject": subject, "html": html, "text": text}
+
+
+def preview(
+    session: Session, mou_or_input: Mou | MouInput, rep: User, settings: Settings | None = None
+) -> dict[str, str]:
+    """The customer email as it would be sent: {subject, html, text}; nothing is stored."""
+    settings = settings or get_settings()
+    if isinstance(mou_or_input, MouInput):
+        data = validate_input(mou_or_input)
+        mou = Mou(
+            **data.model_dump(exclude={"format", "template", "stage"}),
+            body_format=data.format,
+            stage=data.stage,
+            rep_id=rep.id,
+            reply_token="",
+            template=_template_for(session, rep, data.template),
+        )
+        if not data.is_free_text:
+            mou.body = ""
+    else:
+        mou = mou_or_input
+    if mou.body and not any(getattr(mou, f) for f in ELEMENT_FIELDS):
+        return _free_text_email(mou)
+    name = mou.template or compose.DEFAULT_TEMPLATE
+    context = compose.mou_context(mou, rep, reply_address(settings, mou))
+    rendered = compose.render_mou_email(context, name, source=_admin_source(session, name))
+    return {"subject": rendered.subject, "html": rendered.html, "text": rendered.text}
