@@ -7,13 +7,13 @@ import secrets
 from datetime import date
 from typing import Any, Literal
 
-import nh3
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
 from app import compose
 from app.config import Settings, get_settings
+from app.delivery.service import enqueue_mou_delivery, render_for_mou
 from app.errors import Conflict, ElementsMissing, HeaderInjection, InvalidInput
 from app.models import AuditLog, EmailTemplate, Mou, MouStatus, Source, Team, User, utcnow
 from app.models import missing_mask as mask_of
@@ -105,7 +105,7 @@ def run_checker(data: MouInput) -> dict[str, Any]:
     except ImportError:  # TODO: remove once app.checking exports check_fields/check_memo
         return _provisional_checklist(data)
     if data.is_free_text:
-        checklist = check_memo(data.body, format=data.format, subject=data.subject)
+        checklist = check_memo(data.body, fmt=data.format, subject=data.subject)
     else:
         checklist = check_fields({name: getattr(data, name) for name in ELEMENT_FIELDS})
     return checklist.to_dict()
@@ -178,8 +178,10 @@ def _stage_of(data: MouInput, checklist: dict[str, Any]) -> str | None:
 def _due_of(data: MouInput, checklist: dict[str, Any]) -> date | None:
     if data.next_step_due:
         return data.next_step_due
-    found = checklist.get("next_step_due")
-    return date.fromisoformat(found) if found else None
+    try:
+        return date.fromisoformat(str(checklist.get("next_step_due")))
+    except ValueError:
+        return None
 
 
 def audit(session: Session, actor: User | None, action: str, mou: Mou, **detail: Any) -> None:
@@ -201,18 +203,12 @@ def create_mou(session: Session, rep: User, data: MouInput, source: str = Source
     checklist = run_checker(data)
     stage = _stage_of(data, checklist)
     fields = data.model_dump(
-        include={
-            "customer_email",
-            "customer_name",
-            "company",
-            "meeting_date",
-            "subject",
-            "body",
-            *ELEMENT_FIELDS,
-        }
+        include={"customer_email", "customer_name", "company", "meeting_date", "subject"}
     )
     mou = Mou(
         **fields,
+        **_evidence_fields(data, checklist),
+        body=data.body if data.is_free_text else "",
         rep_id=rep.id,
         team_id=rep.team_id,
         body_format=data.format,
@@ -245,7 +241,7 @@ def elements_missing_error(mou: Mou) -> ElementsMissing:
     )
 
 
-def send_mou(session: Session, mou: Mou, actor: User | None = None) -> Mou:
+def send_mou(session: Session, mou: Mou, actor: User | None = None, settings: Settings | None = None) -> Mou:
     """Queue the customer email for a complete memo (outbox row in the same transaction)."""
     if mou.status not in (MouStatus.draft, MouStatus.held):
         raise Conflict(f"This memo is already {mou.status}; it cannot be sent again.")
@@ -256,7 +252,7 @@ def send_mou(session: Session, mou: Mou, actor: User | None = None) -> Mou:
         raise elements_missing_error(mou)
     if not mou.customer_email:
         raise InvalidInput("Add the customer's email address before sending.", field="customer_email")
-    enqueue_customer_email(session, mou)
+    enqueue_mou_delivery(session, mou, settings=settings or get_settings())
     mou.status = MouStatus.queued
     mou.updated_at = utcnow()
     session.add(mou)
@@ -265,86 +261,37 @@ def send_mou(session: Session, mou: Mou, actor: User | None = None) -> Mou:
     return mou
 
 
-def enqueue_customer_email(session: Session, mou: Mou) -> None:
-    """Adapter to the delivery outbox."""
-    try:
-        from app.delivery.service import enqueue_mou_delivery
-    except ImportError:  # TODO: remove once app.delivery.service lands
-        _provisional_delivery(session, mou)
-        return
-    enqueue_mou_delivery(session, mou)
-
-
-def _provisional_delivery(session: Session, mou: Mou) -> None:
-    """Stand-in outbox row until delivery lands (never sent by anything but the real worker)."""
-    from email.utils import make_msgid
-
-    from app.models import Delivery
-
-    session.add(
-        Delivery(
-            mou_id=mou.id,
-            kind="customer_mou",
-            message_id=make_msgid(domain="mou.invalid"),
-            from_addr="",
-            recipients=[mou.customer_email],
-            subject=mou.subject,
-            raw=b"",
-        )
-    )
+def _evidence_fields(data: MouInput, checklist: dict[str, Any]) -> dict[str, str]:
+    """For a free-text memo, the element fields come from the checker's evidence (for templates and lists)."""
+    if not data.is_free_text:
+        return {name: getattr(data, name) for name in ELEMENT_FIELDS}
+    elements = checklist.get("elements") or {}
+    return {name: (elements.get(name) or {}).get("evidence") or "" for name in ELEMENT_FIELDS}
 
 
 # --- preview --------------------------------------------------------------------------------------------
 
 
-def reply_address(settings: Settings, mou: Mou | None) -> str:
-    """The address customer replies go to: the inbound address tagged with the memo's reply token."""
-    local, _, domain = settings.inbound_address.partition("@")
-    token = mou.reply_token if mou is not None and mou.reply_token else "preview"
-    return f"{local}+{token}@{domain}"
-
-
-def _admin_source(session: Session, name: str) -> compose.TemplateSource | None:
-    row = session.exec(select(EmailTemplate).where(EmailTemplate.name == name)).first()
-    if row is None:
-        return None
-    return compose.TemplateSource(name=row.name, subject=row.subject, html=row.html, text=row.text)
-
-
-def _free_text_email(mou: Mou) -> dict[str, str]:
-    """A free-text memo is sent as written: sanitised HTML, or the text as text."""
-    subject = mou.subject or f"Summary of our meeting{' — ' + mou.company if mou.company else ''}"
-    if mou.body_format == "html":
-        html = nh3.clean(mou.body)
-        text = nh3.clean(mou.body, tags=set()).strip()
-    else:
-        text = mou.body
-        html = '<div style="white-space: pre-wrap">' + nh3.clean_text(mou.body) + "</div>"
-    return {"subject": subject, "html": html, "text": text}
+def _transient_mou(session: Session, rep: User, data: MouInput) -> Mou:
+    """An unsaved Mou for previewing a draft (never added to the session)."""
+    data = validate_input(data)
+    checklist = run_checker(data) if data.is_free_text else {}
+    return Mou(
+        **data.model_dump(include={"customer_email", "customer_name", "company", "meeting_date", "subject"}),
+        **_evidence_fields(data, checklist),
+        next_step_due=data.next_step_due,
+        stage=data.stage,
+        rep_id=rep.id,
+        team_id=rep.team_id,
+        template=_template_for(session, rep, data.template),
+        reply_token="preview",  # noqa: S106 - a placeholder shown in previews, not a secret
+    )
 
 
 def preview(
     session: Session, mou_or_input: Mou | MouInput, rep: User, settings: Settings | None = None
 ) -> dict[str, str]:
     """The customer email as it would be sent: {subject, html, text}; nothing is stored."""
-    settings = settings or get_settings()
-    if isinstance(mou_or_input, MouInput):
-        data = validate_input(mou_or_input)
-        mou = Mou(
-            **data.model_dump(exclude={"format", "template", "stage"}),
-            body_format=data.format,
-            stage=data.stage,
-            rep_id=rep.id,
-            reply_token="",
-            template=_template_for(session, rep, data.template),
-        )
-        if not data.is_free_text:
-            mou.body = ""
-    else:
-        mou = mou_or_input
-    if mou.body and not any(getattr(mou, f) for f in ELEMENT_FIELDS):
-        return _free_text_email(mou)
-    name = mou.template or compose.DEFAULT_TEMPLATE
-    context = compose.mou_context(mou, rep, reply_address(settings, mou))
-    rendered = compose.render_mou_email(context, name, source=_admin_source(session, name))
+    mou = mou_or_input if isinstance(mou_or_input, Mou) else _transient_mou(session, rep, mou_or_input)
+    rendered = render_for_mou(session, mou, settings or get_settings())
     return {"subject": rendered.subject, "html": rendered.html, "text": rendered.text}
