@@ -1,0 +1,138 @@
+"""Decide, unit by unit, which of the four required elements a memo states."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.checking import cues
+from app.checking.segment import Unit
+
+_CLAUSE_SPLIT = re.compile(
+    r",?\s+(?:and|but|so|while|because|although|though|whereas|which means)\s+(?=\S)|;\s+|:\s+|\s[–—]\s",
+    re.I,
+)
+_REQUIRED_KINDS = ("situation", "goals", "obstacles", "complications")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Cue strengths for one text span."""
+
+    sit: bool
+    goal: bool
+    obs: int  # weighted: strong cues count 2, weak 1
+    obs_strong: int
+    comp: int
+    comp_strong: int
+
+
+def _count(rx: re.Pattern[str], text: str) -> int:
+    return len(rx.findall(text))
+
+
+def _obs_comp(text: str) -> tuple[int, int, int, int]:
+    os_, ow = _count(cues.OBS_STRONG, text), _count(cues.OBS_WEAK, text)
+    cs, cw = (
+        _count(cues.COMP_STRONG, text),
+        _count(cues.COMP_WEAK, text) + min(_count(cues.MONTH_RX, text), 1),
+    )
+    return 2 * os_ + ow, os_, 2 * cs + cw, cs
+
+
+def is_situation(text: str) -> bool:
+    """A description of how the customer's business or set-up is today (sizes, tools, how work is done)."""
+    has_qty = bool(cues.QUANTITY.search(text))
+    if cues.SIT_TEAM_OF.search(text):
+        return True
+    strong = bool(cues.SIT_STRONG.search(text))
+    process = bool(cues.SIT_PROCESS.search(text))
+    return (strong and (has_qty or process)) or (process and has_qty)
+
+
+def is_goal(text: str) -> bool:
+    """The customer wanting an outcome ('you'd like to cut ...', 'the goal is ...')."""
+    if cues.VENDOR_OUTCOME.search(text) or cues.REP_VOICE.match(text):
+        return False
+    return bool(cues.GOAL_WANT.search(text) or cues.GOAL_PHRASE.search(text))
+
+
+def clause_labels(sentence: str) -> set[str]:
+    """Elements stated in an unheaded sentence, judged clause by clause."""
+    labels: set[str] = set()
+    sentence = cues.REP_LEAD_IN.sub("", sentence)
+    if is_goal(sentence):
+        labels.add("goals")
+    for clause in _CLAUSE_SPLIT.split(sentence):
+        if not clause or cues.REP_VOICE.match(clause):
+            continue
+        obs, obs_s, comp, comp_s = _obs_comp(clause)
+        if (comp_s or comp >= 2) and comp >= obs:
+            labels.add("complications")
+        elif obs_s or obs >= 2:
+            labels.add("obstacles")
+        elif not comp and is_situation(clause) and not cues.GOAL_WANT.search(clause):
+            labels.add("situation")
+    return labels
+
+
+def headed_labels(unit: Unit) -> set[str]:
+    """Elements a unit under an element heading supports; content can overrule a misleading heading."""
+    text, kind = unit.text, unit.section
+    if cues.PLACEHOLDER.match(text) or len(re.findall(r"\w+", text)) < 2:
+        return set()
+    obs, obs_s, comp, comp_s = _obs_comp(text)
+    if kind == "goals":
+        if cues.VENDOR_OUTCOME.search(text) or (cues.REP_VOICE.match(text) and not is_goal(text)):
+            return set()
+        return {"goals"}
+    if kind == "obstacles":
+        if comp_s and comp > obs:
+            return {"complications"}
+        return {"obstacles"} if not cues.REP_VOICE.match(text) else set()
+    if kind == "complications":
+        return {"complications"}
+    if kind == "situation":
+        if cues.REP_VOICE.match(text) and not is_situation(text):
+            return set()
+        return {"situation"}
+    return set()
+
+
+def unit_labels(unit: Unit) -> set[str]:
+    """All required elements one unit supports."""
+    if unit.section == "rep_goals":
+        return set()
+    if unit.section in _REQUIRED_KINDS:
+        return headed_labels(unit)
+    text = unit.text
+    if cues.PLACEHOLDER.match(text):
+        return set()
+    labels = clause_labels(text)
+    if unit.section == "next_step":
+        labels &= {"complications"} if cues.COMP_STRONG.search(text) else set()
+    if cues.META.search(text) and not labels & {"goals", "situation"}:
+        obs, obs_s, comp, comp_s = _obs_comp(text)
+        if obs_s < 1 and comp_s < 1:
+            return set()
+    return labels
+
+
+def find_elements(units: list[Unit]) -> dict[str, list[Unit]]:
+    """Units supporting each required element, in memo order."""
+    found: dict[str, list[Unit]] = {k: [] for k in _REQUIRED_KINDS}
+    for unit in units:
+        for label in unit_labels(unit):
+            found[label].append(unit)
+    return found
+
+
+def heading_state(units: list[Unit]) -> dict[str, str]:
+    """Per element: 'filled', 'placeholder' (heading with no substance) or absent, for hints."""
+    state: dict[str, str] = {}
+    for unit in units:
+        if unit.section in _REQUIRED_KINDS or unit.section == "next_step":
+            empty = bool(cues.PLACEHOLDER.match(unit.text))
+            if state.get(unit.section) != "filled":
+                state[unit.section] = "placeholder" if empty else "filled"
+    return state

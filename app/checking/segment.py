@@ -1,0 +1,245 @@
+"""Split memo text into sentence-sized units, each tagged with the section heading it sits under."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Section kinds: the five elements, "rep_goals" (the vendor's own aims) and "other" (any unrelated heading).
+_H = {
+    "rep_goals": r"(?:our|my) (?:(?:main|key|primary) )?(?:goals?|objectives?|aims?|targets?|priorities)\b.*",
+    "next_step": (
+        r"(?:(?:your|agreed|proposed|immediate|suggested|the) )?(?:next steps?|next actions?|action items?|"
+        r"actions?|follow[- ]?ups?|to[- ]?dos?|what happens next|what(?:'s| is) next|where we go from here|"
+        r"way forward|next)\b.*"
+    ),
+    "complications": (
+        r"(?:(?:other|additional|key|important|potential|further) )?(?:complications?|complicating factors?|"
+        r"considerations?|factors?|things? to (?:keep in mind|consider|factor in|watch|note|be aware of)|"
+        r"(?:also )?worth (?:noting|knowing)|(?:also|other things?) in play|watch[- ]?outs?|risks?|"
+        r"decision(?: process| criteria| makers?| factors?)?|stakeholders?|approvals?|timing|timeline|"
+        r"dependencies|politics|what makes (?:this|it) (?:harder|complicated|tricky)|"
+        r"what (?:else )?could (?:affect|complicate|delay) .*|also (?:noted|to note)|keep in mind|"
+        r"constraints? (?:on|around) (?:timing|the decision)|who else is involved|"
+        r"(?:timing|budget) (?:and|&) (?:approvals?|decision|budget|timing).*|other)\b.*"
+    ),
+    "obstacles": (
+        r"(?:(?:key|main|current|your|the|biggest|known) )*(?:obstacles?|challenges?|roadblocks?|blockers?|"
+        r"barriers?|hurdles?|pain ?points?|problems?|issues|difficulties|gaps?|constraints?|concerns?|"
+        r"friction|headaches?|frustrations?|what(?:'s| is| has been)? (?:getting |standing )?in the way|"
+        r"what(?:'s| is| has been) (?:holding (?:you |it )?back|stopping (?:you|it)|blocking (?:you|it)|"
+        r"slowing (?:things|you) down|not working|broken|hard)|what could (?:get in the way|slow us down)|"
+        r"what(?:'s| is) (?:wrong|missing)|why (?:now|change)|what stands in the way|limitations?)\b.*"
+    ),
+    "goals": (
+        r"(?:(?:your|key|main|business|the|customer|desired|target|top) )*(?:goals?|objectives?|aims?|"
+        r"targets?|outcomes?|priorities|ambitions?|success criteria|desired (?:state|outcomes?|results?)|"
+        r"what success looks like|what (?:does )?success (?:looks? like|means)|"
+        r"what you(?:'re| are)? (?:aiming for|after|looking (?:to|for)\b.*|want(?:ing)?\b.*|hope\b.*|"
+        r"expect\b.*|need\b.*|(?:would|'d) like\b.*)|what do you want\b.*|where you(?:'d like| want)? to (?:be|go|get)\b.*|"
+        r"future state|to[- ]be|vision|wish ?list|the goal|goal|why)\b.*"
+    ),
+    "situation": (
+        r"(?:(?:your|the|a|key|current|present|customer|company) )*(?:situation|background|context|overview|"
+        r"current (?:state|situation|setup|set-up|environment|process|picture|landscape)|status quo|"
+        r"as[- ]is|today|now|key facts|facts|about (?:you|the company|your (?:business|team|company))|"
+        r"where (?:things|you|we|it) (?:stands?|are|is)\b.*|where [\w'&. -]{2,30} (?:stands?|is|are)(?: today| now)?|"
+        r"[\w'&. -]{2,30} today|where are you\b.*|how (?:things|it) (?:works?|stands?) today|"
+        r"what you(?:'re| are)? (?:do|run|use|have)(?: today)?|your (?:business|company|team|operation|setup)|"
+        r"(?:the )?(?:business|company|organisation|organization) today|snapshot|starting point|baseline)\b.*"
+    ),
+}
+_HEADING_RES = {k: re.compile("^" + v + "$") for k, v in _H.items()}
+_HEADING_SEARCH = {k: re.compile(r"\b" + v.replace(r"\b.*", r"\b")) for k, v in _H.items()}
+_ORDER = ("rep_goals", "next_step", "obstacles", "complications", "goals", "situation")
+_ORDER_SEARCH = ("rep_goals", "next_step", "complications", "obstacles", "goals", "situation")
+
+_MARKER = re.compile(r"^\s*(?:#{1,6}\s*|[-*•·–—▪◦●○>]\s+|\(?\d{1,2}[.)]\s*|\(?[a-hA-H][.)]\s+)+")
+_EMPH = re.compile(r"^[*_]{1,3}|[*_]{1,3}$")
+_RUNIN = re.compile(r"^([^:.!?]{2,60}?)\s*(?:\*{0,2}:\*{0,2}|\s[–—-]\s)\s*(\S.*)$")
+_GREETING = re.compile(
+    r"^(?:(?:hi|hello|hey|dear|good (?:morning|afternoon))\b[^.!?]{0,40}[,!:]?|[A-Z][\w.'-]+(?: [A-Z][\w.'-]+)?,)$",
+    re.I,
+)
+_SENT_SPLIT = re.compile(r"(?<=[.!?])[\"”')\]]?\s+(?=[\"“(]?[A-Z0-9])")
+_ABBREV = re.compile(
+    r"(?:\b(?:Dr|Mr|Mrs|Ms|St|Mt|Jr|Sr|Inc|Ltd|Co|Corp|vs|etc|approx|No|Nos|Fig|Jan|Feb|Mar|Apr|Jun|Jul|Aug|"
+    r"Sep|Sept|Oct|Nov|Dec|Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)|\b[A-Z]|\be\.g|\bi\.e|U\.S|U\.K)\.$"
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One sentence or bullet of the memo and the section it belongs to."""
+
+    text: str
+    section: str | None  # element heading kind, "rep_goals", "other" or None (unheaded)
+    bullet: bool
+    index: int
+
+
+def _norm_label(label: str) -> str:
+    label = label.replace("’", "'").replace("‘", "'").lower()
+    label = re.sub(r"[^a-z0-9' &/-]+", " ", label)
+    return re.sub(r"\s+", " ", label).strip(" -/&")
+
+
+def classify_label(label: str, anchored: bool = True) -> str | None:
+    """Element kind a heading names, or None when it names none of them."""
+    norm = _norm_label(label)
+    if not norm or len(norm.split()) > (8 if anchored else 14):
+        return None
+    if anchored:
+        for kind in _ORDER:
+            if _HEADING_RES[kind].match(norm):
+                return kind
+        return None
+    for kind in _ORDER_SEARCH:
+        if _HEADING_SEARCH[kind].search(norm):
+            return kind
+    return None
+
+
+_LIST_MARK = re.compile(r"^\s*(?:#{1,6}\s*)?([-*•·–—▪◦●○>]\s|\(?\d{1,2}[.)]|\(?[a-hA-H][.)]\s)")
+
+
+def _strip_markers(line: str) -> tuple[str, str]:
+    """The line without list/heading markers, and its list-marker type ('' when not a list item)."""
+    m = _MARKER.match(line)
+    core = line[m.end() :] if m else line.strip()
+    core = _EMPH.sub("", core.strip()).strip()
+    core = core.replace("**", "").replace("__", "")
+    lm = _LIST_MARK.match(line)
+    kind = ""
+    if lm:
+        first = lm.group(1).lstrip("(")[0]
+        kind = "num" if first.isdigit() else "alpha" if first.isalpha() else first
+    return core, kind
+
+
+def parse_heading(line: str) -> tuple[str, str] | None:
+    """(kind, inline content) when the line is a heading or a run-in label; None for ordinary text."""
+    core, _ = _strip_markers(line)
+    if not core or _GREETING.match(core):
+        return None
+    words = core.split()
+    bare = core.rstrip(":.?!").strip()
+    if len(words) <= 9 and not re.search(r"[.!]\s", core):
+        ends = core[-1]
+        if ends not in ".!," or (ends == "." and len(words) <= 4):
+            kind = classify_label(bare)
+            if kind:
+                return kind, ""
+            if ends == ":" and len(words) <= 14:
+                kind = classify_label(bare, anchored=False)
+                if kind:
+                    return kind, ""
+            if _looks_like_other_heading(line, core, words):
+                return "other", ""
+    m = _RUNIN.match(core)
+    if m and len(m.group(1).split()) <= 7:
+        kind = classify_label(m.group(1))
+        if kind:
+            return kind, m.group(2).strip()
+    if core.endswith(":") and len(words) <= 16:
+        last = re.split(r"(?<=[.!?])\s+", core)[-1]
+        kind = classify_label(last.rstrip(":"), anchored=False)
+        if kind and kind != "next_step":
+            return kind, ""
+    return None
+
+
+def _looks_like_other_heading(line: str, core: str, words: list[str]) -> bool:
+    if len(words) > 6 or re.search(r"\d", core) or core[-1] in ".,;!":
+        return False
+    return (
+        line.lstrip().startswith("#") or (core.isupper() and len(core) > 3) or line.strip().startswith("**")
+    )
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences, keeping abbreviations like 'Dr.' together."""
+    parts = _SENT_SPLIT.split(text)
+    out: list[str] = []
+    for part in parts:
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = out[-1] + " " + part
+        else:
+            out.append(part)
+    return [p.strip() for p in out if p.strip()]
+
+
+def _is_bare_heading(text: str, bullet: str) -> bool:
+    head = parse_heading(("- " if bullet else "") + text) if len(text) < 120 else None
+    return head is not None and not head[1]
+
+
+def _paragraphs(lines: list[str]) -> list[tuple[str, str, int]]:
+    """Group lines into (text, marker type, indent) items: a bullet with its continuation lines, or a paragraph."""
+    items: list[tuple[str, str, int]] = []
+    for raw in lines:
+        if not raw.strip():
+            items.append(("", "", 0))
+            continue
+        indent = len(raw) - len(raw.lstrip())
+        core, mark = _strip_markers(raw)
+        heading_line = raw.lstrip().startswith("#")
+        if mark or heading_line or not items or not items[-1][0] or _is_bare_heading(*items[-1][:2]):
+            items.append((core, mark, indent))
+        else:
+            text, was_mark, ind = items[-1]
+            items[-1] = (text + " " + core, was_mark, ind)
+    return items
+
+
+def segment(text: str) -> list[Unit]:
+    """Turn normalised memo text into units with their section kinds."""
+    units: list[Unit] = []
+    section: str | None = None
+    runin = False  # a run-in label's scope ends at the next blank line or a shallower plain line
+    runin_indent = 0
+    has_content = False
+    bullets_only = True
+    gap = False  # a blank line after a bulleted section: plain prose after it is no longer in the section
+    head_bullet_indent = -1  # a heading written as a bullet owns only the deeper bullets under it
+    head_mark = ""
+    for para, mark, indent in _paragraphs(text.split("\n")):
+        bullet = bool(mark)
+        if not para:
+            if has_content and section is not None:
+                if runin or not bullets_only:
+                    section, runin = None, False
+                else:
+                    gap = True
+            continue
+        head = parse_heading(("- " if bullet else "") + para) if len(para) < 400 else None
+        if head is None and section is not None:
+            if (
+                (runin and indent <= runin_indent and not bullet)
+                or (gap and not bullet)
+                or (mark == head_mark and head_bullet_indent >= 0 and indent <= head_bullet_indent)
+            ):
+                section, runin = None, False
+        gap = False
+        if head is not None:
+            section, inline = head
+            runin = bool(inline)
+            runin_indent = indent
+            head_bullet_indent = indent if bullet and not inline else -1
+            head_mark = mark
+            has_content, bullets_only = bool(inline), True
+            if inline:
+                _add(units, inline, section, bullet)
+            continue
+        if not bullet:
+            bullets_only = False
+        has_content = True
+        _add(units, para, section, bullet)
+    return units
+
+
+def _add(units: list[Unit], para: str, section: str | None, bullet: bool) -> None:
+    if _GREETING.match(para.strip()):
+        return
+    for sent in split_sentences(para):
+        units.append(Unit(text=sent, section=section, bullet=bullet, index=len(units)))
