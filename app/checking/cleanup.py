@@ -106,7 +106,8 @@ class _TextBuilder(HTMLParser):
             return
         if tag == "br":
             self.break_after_bold = False
-            self._flush()
+            blank = not self._has_text()  # <br><br> is a paragraph break
+            self._flush(blank=blank)
         elif tag == "hr":
             self._flush(blank=True)
 

@@ -58,7 +58,7 @@ _BIZ_VERB = (
 QUANTITY = re.compile(
     r"(?<![\w/])(?:about |roughly |around |nearly |over |more than |almost |some |approximately |~)?"
     r"(?:\$\s?\d[\d,.]*\s?(?:[kmb]n?|million|billion)?|\d[\d,.]*\+?\s?(?:%|[kmb]\b|million|billion|thousand)?"
-    r"\s?(?:[a-z][\w-]+)|" + NUM_WORDS + r"\s[a-z][\w-]+)",
+    r"[\s-]?(?:[a-z][\w-]+)|" + NUM_WORDS + r"\s[a-z][\w-]+)",
     _I,
 )
 SIT_STRONG = re.compile(r"\b" + _SUBJECT + r"\s+(?:\w+\s+){0,2}?" + _BIZ_VERB + r"\b")
@@ -86,8 +86,8 @@ GOAL_WANT = re.compile(
     r"\b(?:you|you'd|you’d|you're|you’re|your (?:team|company|firm|group|organi[sz]ation|leadership|board|"
     r"business|department|office|district|goal|aim|objective|target|priority|plan))\b[^.;:]{0,40}?\b(?:want(?:s|ed)?|would like|'d like|’d like|hope|"
     r"hoping|aim(?:s|ing)?|plan(?:s|ning)? to|intend|looking to|need(?:s)? to|goal|target|objective|"
-    r"priority|ambition|are after|keen to|trying to|expect)\b(?!\s+(?:to )?(?:understand|see|learn|"
-    r"explore|hear|talk|meet|discuss|know|decide|make a decision|review|avoid|keep|wait|consider|compare|"
+    r"priority|ambition|are after|keen to|trying to|expect)\b(?!\s+(?:to )?(?:understand|see (?:how|what|whether|"
+    r"if|a demo|the|our|some|examples?)|learn|explore|hear|talk|meet|discuss|know (?:more|how|what|whether|if)|decide|make a decision|review|avoid|keep|wait|consider|compare|"
     r"evaluate|look at|find out|get (?:a|more) (?:demo|sense|proposal|quote)))",
     _I,
 )
@@ -151,11 +151,15 @@ COMP_STRONG = re.compile(
     r"works council|fiscal year|financial year|budget (?:cycle|request|freeze|approval|year|line|holder|"
     r"is|was|for next|hearings?|deadline|review)|(?:next|this) year's budget|funding|capex|capital "
     r"(?:request|expense|project|spend)|contract\w* (?:renews?|runs?|expires?|ends?|is up|until|through)|"
-    r"renew(?:s|al)\b|auto-?renew\w*|notice (?:period|is given)|early-termination|termination fee|"
+    r"(?:contract|agreement|licen[cs]e|subscription|lease)\s+(?:\w+\s+){0,3}renew\w*|renewal (?:is|date|in|on|"
+    r"comes|notice)|up for renewal|at renewal|your renewal|auto-?renew\w*|notice (?:period|is given)|early-termination|termination fee|"
     r"deconversion|deadline|freeze|frozen|cutover|go-?live|(?:other|two other|three|several|another) "
-    r"(?:\w+ )?(?:vendors?|platforms?|tools?|providers?|options)|evaluating|comparing|alongside|shortlist|"
+    r"(?:[\w-]+ )?(?:vendors?|platforms?|tools?|providers?|options|suppliers?)|evaluating (?:us|other|two|three|"
+    r"several|a few|[\w-]+ (?:alongside|against|with))|comparing (?:us|you|two|three|several|[\w-]+ "
+    r"(?:with|against|to))|alongside|shortlist|"
     r"competing|in parallel|at the same time|skeptical|sceptical|wary|reluctant|cautious|nervous|worried|"
-    r"concerned about|push(?:ing)? back|politic\w*|consult\w*|has a say|weigh in|veto|must be involved|"
+    r"concerned about|push(?:ing)? back|politic\w*|consult(?:ed|ation)\b|busy with|tied up|occupied with|"
+    r"midway through|in the middle of|has a say|weigh in|veto|must be involved|"
     r"(?:has|have|would have|need|needs) to (?:be involved|agree|approve|sign|review|consult|be consulted)|"
     r"decides?\b|decision\w*|decision[- ]makers?|stakeholders?|buy-in|(?:cfo|ceo|coo|cio|cto|vp|gc|"
     r"general counsel|director|owners?|partners|co-?founders?|founders?|co-?owner|managing partner|"

@@ -42,6 +42,8 @@ def _obs_comp(text: str) -> tuple[int, int, int, int]:
 
 def is_situation(text: str) -> bool:
     """A description of how the customer's business or set-up is today (sizes, tools, how work is done)."""
+    if text.rstrip().endswith("?") or re.match(r"\W*(?:would|could|can|will|do|does|did) you\b", text, re.I):
+        return False
     has_qty = bool(cues.QUANTITY.search(text))
     if cues.SIT_TEAM_OF.search(text):
         return True
@@ -61,6 +63,8 @@ def clause_labels(sentence: str) -> set[str]:
     """Elements stated in an unheaded sentence, judged clause by clause."""
     labels: set[str] = set()
     sentence = cues.REP_LEAD_IN.sub("", sentence)
+    if cues.REP_VOICE.match(sentence):
+        return labels
     if is_goal(sentence):
         labels.add("goals")
     for clause in _CLAUSE_SPLIT.split(sentence):

@@ -169,26 +169,24 @@ def split_sentences(text: str) -> list[str]:
     return [p.strip() for p in out if p.strip()]
 
 
-def _is_bare_heading(text: str, bullet: str) -> bool:
-    head = parse_heading(("- " if bullet else "") + text) if len(text) < 120 else None
-    return head is not None and not head[1]
-
-
 def _paragraphs(lines: list[str]) -> list[tuple[str, str, int]]:
-    """Group lines into (text, marker type, indent) items: a bullet with its continuation lines, or a paragraph."""
+    """Group lines into (text, marker, indent) items: a bullet with its continuation lines, or a paragraph."""
     items: list[tuple[str, str, int]] = []
+    after_heading = False
     for raw in lines:
         if not raw.strip():
             items.append(("", "", 0))
+            after_heading = False
             continue
         indent = len(raw) - len(raw.lstrip())
         core, mark = _strip_markers(raw)
-        heading_line = raw.lstrip().startswith("#")
-        if mark or heading_line or not items or not items[-1][0] or _is_bare_heading(*items[-1][:2]):
+        is_head = len(core) < 400 and parse_heading(raw) is not None
+        if mark or is_head or after_heading or raw.lstrip().startswith("#") or not items or not items[-1][0]:
             items.append((core, mark, indent))
         else:
             text, was_mark, ind = items[-1]
             items[-1] = (text + " " + core, was_mark, ind)
+        after_heading = is_head
     return items
 
 

@@ -58,7 +58,7 @@ _STAGE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:evaluating|comparing|assessing|considering|shortlist\w*|looking at|talking to) "
             r"(?:us|\w+)?\s*(?:alongside|against|with|and)? ?(?:two|three|four|several|a few|other|another) "
-            r"(?:other )?(?:\w+ ){0,2}(?:vendors?|platforms?|providers?|solutions?|tools?|options|suppliers?|systems)|"
+            r"(?:other )?(?:[\w-]+ ){0,2}(?:vendors?|platforms?|providers?|solutions?|tools?|options|suppliers?|systems)|"
             r"\b(?:comparing|evaluating) (?:three|two|four|several) |vendor (?:shortlist|comparison|evaluation)|"
             r"\bshortlist decision|\bformal (?:rfp|evaluation) (?:is )?(?:under ?way|running|in progress)|"
             r"\bbake-?off|\bhead-to-head",
