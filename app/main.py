@@ -44,13 +44,11 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(module.router)
 
 
-def _start_worker(app: FastAPI) -> Callable[[], None] | None:
-    """Start the in-process delivery/inbound worker when delivery provides one."""
-    try:
-        from app.delivery.worker import start_in_process_worker
-    except ModuleNotFoundError:
-        return None
-    return start_in_process_worker(app.state)
+def _start_worker(app: FastAPI) -> Callable[[], None]:
+    """Start the in-process worker (outbox, inbound inbox, scheduled jobs)."""
+    from app.worker import start_in_process
+
+    return start_in_process(app.state)
 
 
 @asynccontextmanager
