@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from app.db import normalise_url
 
@@ -23,8 +23,15 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
     return cfg
 
 
+def _ensure_sqlite_dir(url: str) -> None:
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def upgrade(url: str) -> None:
-    """Bring the database to the latest schema."""
+    """Bring the database to the latest schema (creating the SQLite file's folder if needed)."""
+    _ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), "head")
 
 
