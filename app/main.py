@@ -16,6 +16,7 @@ from app import errors_http
 from app.accounts.deps import SessionDep
 from app.config import Settings, get_settings
 from app.db import make_engine
+from app.ratelimit import RateLimitMiddleware
 from app.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("mou")
@@ -89,6 +90,7 @@ def create_app(
         app.state.engine = engine
         session_factory = lambda: Session(engine, expire_on_commit=False)  # noqa: E731
     app.state.session_factory = session_factory
+    app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
     errors_http.install(app)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])
