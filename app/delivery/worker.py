@@ -1,0 +1,317 @@
+"""The delivery worker: claims due outbox rows, sends them, records the outcome; runs periodic jobs too.
+
+Exactly-once, as far as SMTP allows: a row is committed as `sending` (with who claimed it and when) before
+the SMTP conversation starts, and as `sent` right after the server's 250. Claims use `FOR UPDATE SKIP
+LOCKED` on PostgreSQL; on SQLite the claim is a single `UPDATE ... WHERE id = (SELECT ...) AND
+status = 'queued' RETURNING id`, which takes the database's write lock, so two workers never get one row.
+
+Stale-claim policy: a row still in `sending` after `stale_after` belongs to a worker that died between
+talking SMTP and recording the result. The message may already be in the customer's mailbox, and a
+duplicate customer email is worse than a late one, so such rows become `uncertain` and wait for a person
+(see `service.requeue`). The same goes for a connection lost after the message data was sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.delivery.errors import AmbiguousFailure, PermanentFailure, TemporaryFailure
+from app.delivery.senders import Sender, SendResult, get_sender
+from app.models import Delivery, Mou, MouStatus, utcnow
+
+log = logging.getLogger("mou.delivery")
+
+SessionFactory = Callable[[], Session]
+MAX_BACKOFF_SECONDS = 6 * 3600
+MIN_STALE_SECONDS = 300.0
+
+
+def worker_id() -> str:
+    """A name for this worker in `claimed_by`: host, process and a random suffix."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def backoff_seconds(attempts: int, base: float) -> float:
+    """Exponential backoff with jitter: base * 2^(n-1), capped, plus up to half of it at random."""
+    delay = min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+    return delay + random.uniform(0, delay / 2)
+
+
+def stale_after(settings: Settings) -> timedelta:
+    """How long a claim may stay in `sending` before it counts as abandoned."""
+    return timedelta(seconds=max(MIN_STALE_SECONDS, settings.smtp_timeout * 10))
+
+
+def claim_next(session: Session, claimer: str, now: datetime) -> int | None:
+    """Atomically move the next due row from queued to sending and commit; its id, or None."""
+    due = (
+        select(Delivery.id)
+        .where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite renders no locking clause
+        .scalar_subquery()
+    )
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id == due, Delivery.status == "queued")
+        .values(status="sending", claimed_by=claimer, claimed_at=now, attempts=Delivery.attempts + 1)
+        .returning(Delivery.id)
+    )
+    claimed = session.execute(stmt).scalar_one_or_none()
+    session.commit()
+    return claimed
+
+
+def mark_stale(session: Session, now: datetime, older_than: timedelta) -> int:
+    """Move abandoned `sending` rows to `uncertain` (never resend them blindly); how many."""
+    stmt = (
+        update(Delivery)
+        .where(Delivery.status == "sending", Delivery.claimed_at < now - older_than)
+        .values(
+            status="uncertain",
+            last_error="The worker stopped while sending; the message may or may not have been delivered. "
+            "Check with the recipient, then send it again from the outbox if it did not arrive.",
+        )
+    )
+    count = session.execute(stmt).rowcount
+    session.commit()
+    if count:
+        log.warning("%d delivery(ies) left in 'sending' marked uncertain", count)
+    return count
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt ended, as values for the row."""
+
+    status: str
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+def _outcome(delivery: Delivery, sender: Sender, settings: Settings, now: datetime) -> Outcome:
+    try:
+        result: SendResult = sender.send(delivery.from_addr, list(delivery.recipients), delivery.raw)
+    except TemporaryFailure as exc:
+        if delivery.attempts >= settings.delivery_max_attempts:
+            return Outcome("failed", f"gave up after {delivery.attempts} attempts: {exc}")
+        delay = backoff_seconds(delivery.attempts, settings.delivery_backoff_seconds)
+        return Outcome("queued", str(exc), now + timedelta(seconds=delay))
+    except PermanentFailure as exc:
+        return Outcome("failed", str(exc))
+    except AmbiguousFailure as exc:
+        return Outcome("uncertain", str(exc))
+    except Exception as exc:  # an unknown failure may have happened after delivery: do not resend
+        log.exception("unexpected error sending delivery %s", delivery.id)
+        return Outcome("uncertain", f"unexpected error: {exc!r}")
+    refused = "; ".join(f"{rcpt}: {why}" for rcpt, why in result.refused.items())
+    return Outcome("sent", f"refused by the server: {refused}" if refused else None)
+
+
+def _record(session: Session, delivery: Delivery, claimer: str, outcome: Outcome, now: datetime) -> None:
+    values: dict[str, Any] = {"status": outcome.status, "last_error": outcome.error}
+    if outcome.status == "sent":
+        values["sent_at"] = now
+    if outcome.retry_at is not None:
+        values.update(next_attempt_at=outcome.retry_at, claimed_by=None, claimed_at=None)
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.status == "sending", Delivery.claimed_by == claimer)
+        .values(**values)
+    )
+    session.execute(stmt)
+    if delivery.kind == "customer_mou" and delivery.mou_id and outcome.status in ("sent", "failed"):
+        _update_mou(session, delivery.mou_id, outcome.status, now)
+    session.commit()
+
+
+def _update_mou(session: Session, mou_id: int, status: str, now: datetime) -> None:
+    values: dict[str, Any] = {
+        "status": MouStatus.sent if status == "sent" else MouStatus.failed,
+        "updated_at": now,
+    }
+    if status == "sent":
+        values["sent_at"] = now
+    session.execute(update(Mou).where(Mou.id == mou_id, Mou.status == MouStatus.queued).values(**values))
+
+
+def deliver_one(session_factory: SessionFactory, sender: Sender, settings: Settings, claimer: str) -> bool:
+    """Claim, send and record one due delivery; False when nothing is due."""
+    with session_factory() as session:
+        delivery_id = claim_next(session, claimer, utcnow())
+        if delivery_id is None:
+            return False
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        # End the read transaction before the slow SMTP talk: no snapshot held open (SQLite could not
+        # upgrade it to a write afterwards; PostgreSQL would sit idle in transaction).
+        session.commit()
+        outcome = _outcome(delivery, sender, settings, utcnow())
+        _record(session, delivery, claimer, outcome, utcnow())
+        log.info("delivery %s (%s): %s", delivery.id, delivery.kind, outcome.status)
+        return True
+
+
+def run_once(
+    session_factory: SessionFactory,
+    *,
+    settings: Settings | None = None,
+    sender: Sender | None = None,
+    limit: int | None = None,
+    claimer: str | None = None,
+) -> int:
+    """Send everything that is due now (one connection for the batch); how many rows were attempted."""
+    settings = settings or get_settings()
+    sender = sender or get_sender(settings)
+    claimer = claimer or worker_id()
+    with session_factory() as session:
+        mark_stale(session, utcnow(), stale_after(settings))
+    count = 0
+    try:
+        while (limit is None or count < limit) and deliver_one(session_factory, sender, settings, claimer):
+            count += 1
+    finally:
+        sender.close()
+    return count
+
+
+@dataclass
+class PeriodicJob:
+    """A job other domains hand to the worker loop (inbound processing, reminders, digests)."""
+
+    name: str
+    fn: Callable[[Session], object]
+    every_seconds: float
+    last_run: float | None = None
+
+
+_periodic: dict[str, PeriodicJob] = {}
+
+
+def register_periodic(name: str, fn: Callable[[Session], object], every_seconds: float = 60.0) -> None:
+    """Run `fn(session)` from the worker loop every `every_seconds`; the worker commits after it.
+
+    Every worker process runs every job, so a job must be safe to run concurrently (claim its rows)."""
+    _periodic[name] = PeriodicJob(name, fn, every_seconds)
+
+
+def run_periodic(session_factory: SessionFactory, *, force: bool = False) -> int:
+    """Run the registered jobs that are due; a failing job is logged and does not stop the others."""
+    ran = 0
+    for job in list(_periodic.values()):
+        now = time.monotonic()
+        if not force and job.last_run is not None and now - job.last_run < job.every_seconds:
+            continue
+        job.last_run = now
+        with session_factory() as session:
+            try:
+                job.fn(session)
+                session.commit()
+                ran += 1
+            except Exception:
+                session.rollback()
+                log.exception("periodic job %s failed", job.name)
+    return ran
+
+
+def default_session_factory(settings: Settings) -> SessionFactory:
+    """Sessions over a new engine for the configured database (a worker process owns its own)."""
+    engine = make_engine(settings)
+    return lambda: Session(engine, expire_on_commit=False)
+
+
+def run_worker(
+    stop_event: threading.Event,
+    *,
+    settings: Settings | None = None,
+    session_factory: SessionFactory | None = None,
+) -> None:
+    """Loop until `stop_event` is set: send what is due, run periodic jobs, sleep the poll interval."""
+    settings = settings or get_settings()
+    session_factory = session_factory or default_session_factory(settings)
+    claimer = worker_id()
+    log.info("delivery worker %s started (%s backend)", claimer, settings.mail_backend)
+    while not stop_event.is_set():
+        try:
+            run_once(session_factory, settings=settings, claimer=claimer)
+            run_periodic(session_factory)
+        except Exception:  # the database or the mail server may be down for a while: keep polling
+            log.exception("delivery worker iteration failed")
+        stop_event.wait(settings.worker_poll_seconds)
+    log.info("delivery worker %s stopped", claimer)
+
+
+def pending(session_factory: SessionFactory) -> int:
+    """Rows still queued or being sent (for `--until-idle` and benchmarks)."""
+    with session_factory() as session:
+        query = select(func.count()).select_from(Delivery).where(Delivery.status.in_(("queued", "sending")))
+        return int(session.execute(query).scalar_one())
+
+
+def start_in_process_worker(app_state: Any) -> Callable[[], None]:
+    """Start the worker in a background thread of the web process; returns the function that stops it."""
+    settings: Settings = app_state.settings
+    stop_event = threading.Event()
+    thread = threading.Thread(
+        target=run_worker,
+        args=(stop_event,),
+        kwargs={"settings": settings, "session_factory": app_state.session_factory},
+        name="mou-delivery-worker",
+        daemon=True,
+    )
+    thread.start()
+    app_state.delivery_worker = (thread, stop_event)
+
+    def stop() -> None:
+        stop_event.set()
+        thread.join(timeout=settings.smtp_timeout + 5)
+
+    return stop
+
+
+def stop_in_process_worker(app_state: Any) -> None:
+    """Stop the worker started by start_in_process_worker (no-op when none runs)."""
+    worker = getattr(app_state, "delivery_worker", None)
+    if worker is not None:
+        thread, stop_event = worker
+        stop_event.set()
+        thread.join(timeout=app_state.settings.smtp_timeout + 5)
+        app_state.delivery_worker = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m app.delivery.worker [--until-idle]`: a worker process on the configured database."""
+    parser = argparse.ArgumentParser(description="MOU Assistant delivery worker")
+    parser.add_argument("--until-idle", action="store_true", help="exit once nothing is queued or sending")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = get_settings()
+    session_factory = default_session_factory(settings)
+    if not args.until_idle:
+        run_worker(threading.Event(), settings=settings, session_factory=session_factory)
+        return 0
+    claimer = worker_id()
+    while run_once(session_factory, settings=settings, claimer=claimer) or pending(session_factory):
+        time.sleep(settings.worker_poll_seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
