@@ -71,6 +71,26 @@ INTERNAL_SAMPLES: dict[str, dict[str, Any]] = {
         "days_overdue": 3,
         **_MOU_LINK,
     },
+    "reply_forward": {
+        "rep_first_name": "Dana",
+        "customer_name": "Jordan Alvarez",
+        "from_addr": "jordan.alvarez@northwind.example",
+        "company": "Northwind Logistics",
+        "classification": "corrected",
+        "classification_label": "Correction",
+        "reply_text": "One correction: we have 14 depots, not 12.",
+        "highlights": [
+            {
+                "element": "situation",
+                "element_label": "Situation",
+                "memo_sentence": "Northwind runs 12 regional depots.",
+                "reply_sentence": "we have 14 depots, not 12.",
+                "marked": "[-Northwind runs 12 regional-] {+we have 14+} depots",
+                "parts": [{"op": "removed", "text": "12"}, {"op": "added", "text": "14"}],
+            }
+        ],
+        **_MOU_LINK,
+    },
     "digest": {
         "recipient_first_name": "Sam",
         "team_name": "Enterprise North",
