@@ -162,8 +162,9 @@ def build_message(rendered: RenderedEmail, env: Envelope) -> OutgoingEmail:
     if env.in_reply_to:
         msg["In-Reply-To"] = msg["References"] = _checked_msg_id("In-Reply-To", env.in_reply_to)
     _mark(msg, env)
-    msg.set_content(rendered.text)
-    msg.add_alternative(rendered.html, subtype="html")
+    # Quoted-printable keeps the message 7-bit clean for any relay, whatever the text holds.
+    msg.set_content(rendered.text, cte="quoted-printable")
+    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
     recipients = _unique([*to, *cc, *hidden])
     return OutgoingEmail(msg, envelope_from, recipients, message_id, subject)
 
