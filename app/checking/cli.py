@@ -1,0 +1,114 @@
+"""Command-line checking: one memo as a readable checklist, or JSON lines in and out (the contract)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+from app.checking.checker import check_memo
+from app.checking.cleanup import looks_like_html
+from app.checking.model import ELEMENTS, Checklist
+
+_LABELS = {
+    "situation": "Situation",
+    "goals": "Goals",
+    "obstacles": "Obstacles",
+    "complications": "Complications",
+    "next_step": "Next step (recommended)",
+}
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    return data.decode("utf-8", errors="replace")
+
+
+def render(checklist: Checklist) -> str:
+    """The checklist as text for a terminal."""
+    lines = []
+    for name in ELEMENTS:
+        item = checklist.elements[name]
+        lines.append(f"{'✓' if item.present else '✗'} {_LABELS[name]}")
+        if item.evidence:
+            lines.append(f"    “{item.evidence}”")
+        if item.hint:
+            lines.append(f"    Ask: {item.hint}")
+    if checklist.next_step_due:
+        lines.append(f"Next step due: {checklist.next_step_due.isoformat()}")
+    lines.append(f"Stage: {checklist.stage or 'unclear'}")
+    for warning in checklist.warnings:
+        lines.append(f"! {warning}")
+    verdict = "Complete" if checklist.complete else "Incomplete: missing " + ", ".join(checklist.missing)
+    lines.append(verdict)
+    return "\n".join(lines)
+
+
+def check_file(path: str) -> int:
+    """Print the checklist for one memo file ('-' for stdin); exit code 0 when complete, else 1."""
+    try:
+        body = _read(path)
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    fmt = "html" if looks_like_html(body) else "text"
+    checklist = check_memo(body, fmt)
+    print(render(checklist))
+    return 0 if checklist.complete else 1
+
+
+def _contract(record_id: Any, checklist: Checklist) -> dict[str, Any]:
+    return {
+        "id": record_id,
+        "complete": checklist.complete,
+        "elements": {name: checklist.elements[name].to_dict() for name in ELEMENTS},
+        "stage": checklist.stage,
+    }
+
+
+def _one_line(line: str) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        return {"id": None, "error": f"invalid JSON: {exc.msg} at column {exc.colno}"}
+    if not isinstance(record, dict):
+        return {"id": None, "error": "each line must be a JSON object"}
+    body = record.get("body")
+    if not isinstance(body, str):
+        return {"id": record.get("id"), "error": "field 'body' must be a string"}
+    fmt = record.get("format") or "text"
+    if fmt not in ("text", "html"):
+        return {"id": record.get("id"), "error": "field 'format' must be 'text' or 'html'"}
+    subject = record.get("subject") if isinstance(record.get("subject"), str) else ""
+    return _contract(record.get("id"), check_memo(body, fmt, subject, want_due=False))
+
+
+def check_jsonl(stdin: TextIO, stdout: TextIO) -> int:
+    """Check JSON lines {"id","format","subject","body"}; write one contract line per input line."""
+    write = stdout.write
+    for line in stdin:
+        if not line.strip():
+            continue
+        write(json.dumps(_one_line(line), ensure_ascii=False) + "\n")
+    stdout.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m app.checking.cli --jsonl` or `python -m app.checking.cli FILE|-`."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--jsonl"]:
+        stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+        return check_jsonl(stdin, sys.stdout)
+    if len(args) != 1:
+        print("usage: python -m app.checking.cli --jsonl | FILE | -", file=sys.stderr)
+        return 2
+    return check_file(args[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
