@@ -1,4 +1,4 @@
-"""Cue lexicons: what a sentence about the customer's situation, goals, obstacles or complications sounds like."""
+"""Cue lexicons: how sentences about a customer's situation, goals, obstacles or complications read."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-WEEKDAYS = r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
+WEEKDAYS = (
+    r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?|fri(?:day)?|sat(?:urday)?|"
+    r"sun(?:day)?)"
+)
 
 # Sentences that are about the memo itself, not the customer.
 META = re.compile(
@@ -28,10 +31,11 @@ META = re.compile(
 # The rep speaking about themselves or their company.
 REP_LEAD_IN = re.compile(
     r"^\W*(?:(?:as )?(?:i|we) (?:understand|heard|learned|noted|gather|saw|see|know|understood)|"
-    r"(?:from )?what (?:i|we) (?:heard|understood|saw|learned)|i was (?:told|surprised to hear))(?: that)?,?\s+",
+    r"(?:from )?what (?:i|we) (?:heard|understood|saw|learned)|i was (?:told|"
+    r"surprised to hear))(?: that)?,?\s+",
     _I,
 )
-MONTH_RX = re.compile(r"\b" + MONTHS + r"\b", _I)
+MONTH_RX = re.compile(r"\b" + MONTHS + r"\b")  # used on lower-cased text
 REP_VOICE = re.compile(
     r"^\W*(?:(?:as (?:a )?(?:quick )?(?:recap|discussed|promised|mentioned)|also|so|and|but|then|again|"
     r"overall|in short|finally|meanwhile|of course),?\s+)?(?:we|i|our|my|us)\b(?!\s+(?:both|all)\b)",
@@ -45,9 +49,13 @@ VENDOR_OUTCOME = re.compile(
 )
 
 # --- situation --------------------------------------------------------------------------------------------
-_SUBJECT = r"(?:(?i:you|you've|you're|your \w+(?: \w+)?|they)|[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,3}(?:'s|’s)?(?: \w+)?)"
+_SUBJECT = (
+    r"(?:(?i:you|you've|you're|your \w+(?: \w+)?|they)|[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,3}(?:'s|"
+    r"’s)?(?: \w+)?)"
+)
 _BIZ_VERB = (
-    r"(?:runs?|operates?|has|have|had|'ve got|’ve got|got|logs?|manages?|serves?|employs?|processes|handles?|ships?|"
+    r"(?:runs?|operates?|has|have|had|'ve got|’ve got|got|logs?|manages?|serves?|employs?|processes|"
+    r"handles?|ships?|"
     r"books?|places?|sells?|builds?|makes?|produces?|covers?|awards?|licenses?|distributes?|delivers?|"
     r"schedules?|machines|grows?|teaches|collects|moves|owns|hosts|supports|uses?|spent|spends?|"
     r"bids? on|works? (?:in|with|on|across)|is (?:on|in)|are (?:on|in)|been on|funded|originates?|"
@@ -84,15 +92,19 @@ SIT_PROCESS = re.compile(
 # --- goals ---------------------------------------------------------------------------------------------
 GOAL_WANT = re.compile(
     r"\b(?:you|you'd|you’d|you're|you’re|your (?:team|company|firm|group|organi[sz]ation|leadership|board|"
-    r"business|department|office|district|goal|aim|objective|target|priority|plan))\b[^.;:]{0,40}?\b(?:want(?:s|ed)?|would like|'d like|’d like|hope|"
+    r"business|department|office|district|goal|aim|objective|target|priority|"
+    r"plan))\b[^.;:]{0,40}?\b(?:want(?:s|ed)?|would like|'d like|’d like|hope|"
     r"hoping|aim(?:s|ing)?|plan(?:s|ning)? to|intend|looking to|need(?:s)? to|goal|target|objective|"
-    r"priority|ambition|are after|keen to|trying to|expect)\b(?!\s+(?:to )?(?:understand|see (?:how|what|whether|"
-    r"if|a demo|the|our|some|examples?)|learn|explore|hear|talk|meet|discuss|know (?:more|how|what|whether|if)|decide|make a decision|review|avoid|keep|wait|consider|compare|"
+    r"priority|ambition|are after|keen to|trying to|expect)\b(?!\s+(?:to )?(?:understand|see (?:how|what|"
+    r"whether|"
+    r"if|a demo|the|our|some|examples?)|learn|explore|hear|talk|meet|discuss|know (?:more|how|what|"
+    r"whether|if)|decide|make a decision|review|avoid|keep|wait|consider|compare|"
     r"evaluate|look at|find out|get (?:a|more) (?:demo|sense|proposal|quote)))",
     _I,
 )
 GOAL_PHRASE = re.compile(
-    r"\b(?:(?:the|your|main|primary|key|overall) (?:goal|aim|objective|target|ambition|priority) (?:is|was|would be)|"
+    r"\b(?:(?:the|your|main|primary|key|overall) (?:goal|aim|objective|target|ambition|priority) (?:is|"
+    r"was|would be)|"
     r"set a target|target of|success (?:for you )?(?:means|looks like|would (?:be|mean))|"
     r"(?:want|would like|'d like|’d like) (?:to (?:get|be|have|see \w+ (?:drop|rise|fall|grow)|reach|hit|"
     r"cut|reduce|raise|increase|grow|double|halve|move|launch|offer|give|bring|make|stop|eliminate|"
@@ -115,6 +127,7 @@ GOAL_VERB_START = re.compile(
     _I,
 )
 
+# The obstacle and complication lexicons run on lower-cased text: re.I makes them several times slower.
 # --- obstacles ------------------------------------------------------------------------------------------
 OBS_STRONG = re.compile(
     r"\b(?:can't|cannot|can not|couldn't|can’t|unable to|isn't able|aren't able|not able to|no way to|"
@@ -134,13 +147,11 @@ OBS_STRONG = re.compile(
     r"the constraint|the main blocker|main (?:issue|problem|blocker)|what's been holding|"
     r"finally be able|no longer (?:have|depend|need)|stop (?:buying|losing|wasting)|left without|"
     r"falls? through|get stuck|stall\w*|leak\w*|disputes?|damaged|wait(?:s|ing)? (?:up to|for|days|hours))",
-    _I,
 )
 OBS_WEAK = re.compile(
     r"\b(?:manual(?:ly)?|by hand|slow\w*|delay\w*|late\b|lags?\b|lagging|queue\w*|duplicat\w*|"
     r"turnover|weak|only\b|still\b|depend(?:s|ent)? on|rel(?:y|ies) on|spend(?:s|ing)? (?:\w+ ){0,4}"
     r"(?:time|hours|days)|takes? (?:about |roughly |up to )?\d|risk of|paper\b|chasing)",
-    _I,
 )
 
 # --- complications --------------------------------------------------------------------------------------
@@ -151,10 +162,13 @@ COMP_STRONG = re.compile(
     r"works council|fiscal year|financial year|budget (?:cycle|request|freeze|approval|year|line|holder|"
     r"is|was|for next|hearings?|deadline|review)|(?:next|this) year's budget|funding|capex|capital "
     r"(?:request|expense|project|spend)|contract\w* (?:renews?|runs?|expires?|ends?|is up|until|through)|"
-    r"(?:contract|agreement|licen[cs]e|subscription|lease)\s+(?:\w+\s+){0,3}renew\w*|renewal (?:is|date|in|on|"
-    r"comes|notice)|up for renewal|at renewal|your renewal|auto-?renew\w*|notice (?:period|is given)|early-termination|termination fee|"
+    r"(?:contract|agreement|licen[cs]e|subscription|lease)\s+(?:\w+\s+){0,3}renew\w*|renewal (?:is|date|"
+    r"in|on|"
+    r"comes|notice)|up for renewal|at renewal|your renewal|auto-?renew\w*|notice (?:period|is given)|"
+    r"early-termination|termination fee|"
     r"deconversion|deadline|freeze|frozen|cutover|go-?live|(?:other|two other|three|several|another) "
-    r"(?:[\w-]+ )?(?:vendors?|platforms?|tools?|providers?|options|suppliers?)|evaluating (?:us|other|two|three|"
+    r"(?:[\w-]+ )?(?:vendors?|platforms?|tools?|providers?|options|suppliers?)|evaluating (?:us|other|two|"
+    r"three|"
     r"several|a few|[\w-]+ (?:alongside|against|with))|comparing (?:us|you|two|three|several|[\w-]+ "
     r"(?:with|against|to))|alongside|shortlist|"
     r"competing|in parallel|at the same time|skeptical|sceptical|wary|reluctant|cautious|nervous|worried|"
@@ -170,20 +184,19 @@ COMP_STRONG = re.compile(
     r"must (?:pass|follow|go|be approved|continue|stay|avoid|be validated|be hosted)|"
     r"has to (?:go through|pass|follow|avoid|come in)|goes to (?:the )?\w+|"
     r"risk committee|independent assessment|payback|under the existing|recurring license)",
-    _I,
 )
 COMP_WEAK = re.compile(
     r"\b(?:q[1-4]\b|budget\w*|contract\w*|until\b|before (?:the|its|their|your|then)|"
     r"timing|window|next (?:year|session|cycle)|this (?:year|summer|fall|winter|spring)|season|"
     r"agreement|vendor|insurer|carrier|it (?:team|security|department)|it\b|security|finance\b|"
     r"compliance|policy|requires?|required|requirement)",
-    _I,
 )
 
 # --- the customer acting, with a time frame -------------------------------------------------------------
 CUSTOMER_ACTION = re.compile(
     r"\b(?:you(?:'ll|’ll| will| are going to|'re going to| agreed to| plan to| promised to| offered to|"
-    r"(?:'ve|’ve|'d|’d)? (?:said|mentioned|told me|offered|agreed|promised) (?:that )?you(?:'d|’d| would| will|"
+    r"(?:'ve|’ve|'d|’d)? (?:said|mentioned|told me|offered|agreed|promised) (?:that )?you(?:'d|’d| would|"
+    r" will|"
     r"'ll|’ll| could))|your (?:\w+ ){0,3}(?:will|(?:is|are) going to|agreed to|plans? to)|could you|"
     r"can you|would you (?:be able to|mind|please)|please (?!let me know if|correct|feel free)|you:)\s*"
     r"(?!need\b|have to\b|want\b|like\b|be (?:happy|pleased|glad)|love\b|see\b|get (?:a|our|the) "
@@ -225,7 +238,8 @@ REP_CLAUSE_SPLIT = re.compile(
 # --- placeholders -------------------------------------------------------------------------------------------
 PLACEHOLDER = re.compile(
     r"^\W*(?:tbd|tba|tbc|n/?a|none|nil|nothing|unknown|pending|\?+|-+|x+|\.\.\.|"
-    r"to (?:be )?(?:discussed|determined|confirmed|covered|decided|defined|clarified|agreed|added|follow|come)|"
+    r"to (?:be )?(?:discussed|determined|confirmed|covered|decided|defined|clarified|agreed|added|follow|"
+    r"come)|"
     r"(?:will|we'll|we will|i'll) (?:be )?(?:discuss|cover|confirm|add|fill|follow|clarif)\w*|"
     r"not (?:yet |really )?(?:discussed|known|sure|covered|identified|applicable|clear|raised|mentioned|"
     r"defined|determined|relevant|available)|no(?:ne)? (?:\w+ ){0,3}(?:identified|raised|mentioned|known|"

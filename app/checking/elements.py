@@ -32,6 +32,7 @@ def _count(rx: re.Pattern[str], text: str) -> int:
 
 
 def _obs_comp(text: str) -> tuple[int, int, int, int]:
+    text = text.lower()
     os_, ow = _count(cues.OBS_STRONG, text), _count(cues.OBS_WEAK, text)
     cs, cw = (
         _count(cues.COMP_STRONG, text),
@@ -85,7 +86,7 @@ def headed_labels(unit: Unit) -> set[str]:
     text, kind = unit.text, unit.section
     if cues.PLACEHOLDER.match(text) or len(re.findall(r"\w+", text)) < 2:
         return set()
-    obs, obs_s, comp, comp_s = _obs_comp(text)
+    obs, _, comp, comp_s = _obs_comp(text)
     if kind == "goals":
         if cues.VENDOR_OUTCOME.search(text) or (cues.REP_VOICE.match(text) and not is_goal(text)):
             return set()
@@ -114,9 +115,9 @@ def unit_labels(unit: Unit) -> set[str]:
         return set()
     labels = clause_labels(text)
     if unit.section == "next_step":
-        labels &= {"complications"} if cues.COMP_STRONG.search(text) else set()
+        labels &= {"complications"} if cues.COMP_STRONG.search(text.lower()) else set()
     if cues.META.search(text) and not labels & {"goals", "situation"}:
-        obs, obs_s, comp, comp_s = _obs_comp(text)
+        _, obs_s, _, comp_s = _obs_comp(text)
         if obs_s < 1 and comp_s < 1:
             return set()
     return labels

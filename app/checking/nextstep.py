@@ -30,8 +30,10 @@ _WITHIN = re.compile(
     r"(day|week)s?\b",
     re.I,
 )
-_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-            "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a couple of": 2}  # fmt: skip
+_NUMBERS = {
+    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a couple of": 2,
+}  # fmt: skip
 _LEAD = re.compile(
     r"^.*?\b(?:you(?:'ll|’ll| will| are going to|'re going to| agreed to| plan to| promised to)|"
     r"you(?:'d|’d| would| will|'ll|’ll| could)|could you|can you|please|you:)\s+",

@@ -36,16 +36,19 @@ _H = {
         r"targets?|outcomes?|priorities|ambitions?|success criteria|desired (?:state|outcomes?|results?)|"
         r"what success looks like|what (?:does )?success (?:looks? like|means)|"
         r"what you(?:'re| are)? (?:aiming for|after|looking (?:to|for)\b.*|want(?:ing)?\b.*|hope\b.*|"
-        r"expect\b.*|need\b.*|(?:would|'d) like\b.*)|what do you want\b.*|where you(?:'d like| want)? to (?:be|go|get)\b.*|"
+        r"expect\b.*|need\b.*|(?:would|'d) like\b.*)|what do you want\b.*|where you(?:'d like|"
+        r" want)? to (?:be|go|get)\b.*|"
         r"future state|to[- ]be|vision|wish ?list|the goal|goal|why)\b.*"
     ),
     "situation": (
         r"(?:(?:your|the|a|key|current|present|customer|company) )*(?:situation|background|context|overview|"
         r"current (?:state|situation|setup|set-up|environment|process|picture|landscape)|status quo|"
         r"as[- ]is|today|now|key facts|facts|about (?:you|the company|your (?:business|team|company))|"
-        r"where (?:things|you|we|it) (?:stands?|are|is)\b.*|where [\w'&. -]{2,30} (?:stands?|is|are)(?: today| now)?|"
+        r"where (?:things|you|we|it) (?:stands?|are|is)\b.*|where [\w'&. -]{2,30} (?:stands?|is|"
+        r"are)(?: today| now)?|"
         r"[\w'&. -]{2,30} today|where are you\b.*|how (?:things|it) (?:works?|stands?) today|"
-        r"what you(?:'re| are)? (?:do|run|use|have)(?: today)?|your (?:business|company|team|operation|setup)|"
+        r"what you(?:'re| are)? (?:do|run|use|have)(?: today)?|your (?:business|company|team|operation|"
+        r"setup)|"
         r"(?:the )?(?:business|company|organisation|organization) today|snapshot|starting point|baseline)\b.*"
     ),
 }
@@ -58,7 +61,8 @@ _MARKER = re.compile(r"^\s*(?:#{1,6}\s*|[-*•·–—▪◦●○>]\s+|\(?\d{1,
 _EMPH = re.compile(r"^[*_]{1,3}|[*_]{1,3}$")
 _RUNIN = re.compile(r"^([^:.!?]{2,60}?)\s*(?:\*{0,2}:\*{0,2}|\s[–—-]\s)\s*(\S.*)$")
 _GREETING = re.compile(
-    r"^(?:(?:hi|hello|hey|dear|good (?:morning|afternoon))\b[^.!?]{0,40}[,!:]?|[A-Z][\w.'-]+(?: [A-Z][\w.'-]+)?,)$",
+    r"^(?:(?:hi|hello|hey|dear|good (?:morning|afternoon))\b[^.!?]{0,40}[,!:]?|"
+    r"[A-Z][\w.'-]+(?: [A-Z][\w.'-]+)?,)$",
     re.I,
 )
 _SENT_SPLIT = re.compile(r"(?<=[.!?])[\"”')\]]?\s+(?=[\"“(]?[A-Z0-9])")
@@ -211,13 +215,13 @@ def segment(text: str) -> list[Unit]:
                     gap = True
             continue
         head = parse_heading(("- " if bullet else "") + para) if len(para) < 400 else None
-        if head is None and section is not None:
-            if (
-                (runin and indent <= runin_indent and not bullet)
-                or (gap and not bullet)
-                or (mark == head_mark and head_bullet_indent >= 0 and indent <= head_bullet_indent)
-            ):
-                section, runin = None, False
+        ends_section = (
+            (runin and indent <= runin_indent and not bullet)
+            or (gap and not bullet)
+            or (mark == head_mark and head_bullet_indent >= 0 and indent <= head_bullet_indent)
+        )
+        if head is None and section is not None and ends_section:
+            section, runin = None, False
         gap = False
         if head is not None:
             section, inline = head

@@ -19,7 +19,8 @@ def _memo(layout: str) -> str:
     f = FULL
     if layout == "headed":
         return (
-            f"Current situation\n{f['situation']}\n\nYour goals\n{f['goals']}\n\nChallenges\n{f['obstacles']}\n\n"
+            f"Current situation\n{f['situation']}\n\nYour goals\n{f['goals']}\n\n"
+            f"Challenges\n{f['obstacles']}\n\n"
             f"Complications\n{f['complications']}\n\nNext steps\n{f['next']}"
         )
     if layout == "runin":
@@ -41,11 +42,13 @@ def _memo(layout: str) -> str:
     if layout == "numbered":
         return (
             f"1. Where things stand\n{f['situation']}\n2. What you're aiming for\n{f['goals']}\n"
-            f"3. Obstacles\n{f['obstacles']}\n4. Complications\n{f['complications']}\n5. Next step\n{f['next']}"
+            f"3. Obstacles\n{f['obstacles']}\n4. Complications\n{f['complications']}\n"
+            f"5. Next step\n{f['next']}"
         )
     if layout == "markdown":
         return (
-            f"## Background\n{f['situation']}\n## Objectives\n- {f['goals']}\n## Pain points\n- {f['obstacles']}\n"
+            f"## Background\n{f['situation']}\n## Objectives\n- {f['goals']}\n"
+            f"## Pain points\n- {f['obstacles']}\n"
             f"## Things to keep in mind\n- {f['complications']}\n## Action items\n- {f['next']}"
         )
     return " ".join([f["situation"], f["goals"], f["obstacles"], f["complications"], f["next"]])
@@ -172,7 +175,7 @@ def test_stage_inference() -> None:
         "You're evaluating us alongside two other vendors.": "comparison",
         "You told me you're worried about repeating the failed rollout.": "fear",
         "You'll return the signed order form by Friday.": "commitment",
-        "Congratulations on getting the agreement signed; here is what you expect from the first 90 days.": "expectations",
+        "The agreement is signed; here is what you expect from the first 90 days.": "expectations",
         "You said you're happy with the results since rollout.": "satisfaction",
         "You run 12 warehouses.": None,
     }

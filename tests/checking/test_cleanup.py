@@ -85,7 +85,7 @@ def test_outlook_forward_localized() -> None:
         "zur Info weitergeleitet\n\n________________________________\nVon: Ana <a@x.de>\n"
         "Gesendet: Dienstag\nAn: Bob\nBetreff: WG: Recap\n\nInner memo."
     )
-    outer, inner = unwrap_forward(text)
+    _, inner = unwrap_forward(text)
     assert inner is not None and inner.body == "Inner memo." and inner.headers["subject"] == "WG: Recap"
 
 
@@ -108,7 +108,8 @@ def test_outlook_reply_is_not_a_forward() -> None:
 
 def test_memo_text_counts_outer_note_and_inner_memo() -> None:
     text = (
-        "FYI, notes below.\r\n\r\n---------- Forwarded message ---------\r\nFrom: Ana\r\nSubject: Recap\r\n\r\n"
+        "FYI, notes below.\r\n\r\n---------- Forwarded message ---------\r\n"
+        "From: Ana\r\nSubject: Recap\r\n\r\n"
         "Inner memo.\r\n\r\nOn Mon, Bob <b@y.com> wrote:\r\n> quoted\r\n"
     )
     assert memo_text(text) == "FYI, notes below.\n\nInner memo."
