@@ -7,6 +7,7 @@ import logging
 
 from sqlmodel import Session
 
+from app.config import Settings
 from app.errors import DomainError
 from app.models import Mou
 
@@ -31,11 +32,11 @@ def _enqueue(name: str):
     return func
 
 
-def queue_customer_mou(session: Session, mou: Mou) -> None:
+def queue_customer_mou(session: Session, mou: Mou, settings: Settings) -> None:
     """Queue the rendered MOU to the customer (rep in Cc, managers in Bcc) in this transaction."""
-    _enqueue("enqueue_customer_mou")(session, mou)
+    _enqueue("enqueue_mou_delivery")(session, mou, settings=settings)
 
 
-def queue_rep_feedback(session: Session, mou: Mou) -> None:
+def queue_rep_feedback(session: Session, mou: Mou, settings: Settings) -> None:
     """Queue a note to the rep listing the missing elements with their hints."""
-    _enqueue("enqueue_rep_feedback")(session, mou)
+    _enqueue("enqueue_rep_feedback")(session, mou, mou.checklist, settings=settings)

@@ -19,12 +19,8 @@ def run_checker(body: str, fmt: str, subject: str) -> dict[str, Any]:
     """The checker's verdict as plain JSON (complete, elements, stage, ...)."""
     from app.checking import check_memo  # imported late: the checker is a heavier module
 
-    try:
-        checklist = check_memo(body, fmt=fmt, subject=subject)
-    except TypeError:  # an older signature without keywords
-        checklist = check_memo(body)
-    data = checklist.to_dict() if hasattr(checklist, "to_dict") else dict(checklist)
-    return json.loads(json.dumps(data, default=str))
+    checklist = check_memo(body, fmt=fmt, subject=subject)
+    return json.loads(json.dumps(checklist.to_dict(), default=str))
 
 
 def missing_elements(checklist: dict[str, Any]) -> list[str]:

@@ -17,7 +17,7 @@ from app.intake.classify import Automatic, classify_automatic
 from app.intake.errors import MalformedEmail, SignatureInvalid
 from app.intake.inbound import InboundEmail, header_addresses, make_inbound, safe_text
 from app.intake.memos import create_mou, missing_elements, run_checker, status_for
-from app.intake.understand import read_email, recipients_for_us, route, split_address
+from app.intake.understand import Reading, read_email, recipients_for_us, route, split_address
 from app.models import Delivery, InboundMessage, Mou, MouStatus, User, UserAddress, WebhookNonce, utcnow
 
 log = logging.getLogger("mou.intake")
@@ -38,9 +38,8 @@ class Stored:
 
 def record_nonce(session: Session, provider: str, nonce: str) -> None:
     """Remember a one-use token; a token seen before is a replay (401)."""
-    seen = select(WebhookNonce).where(WebhookNonce.provider == provider, WebhookNonce.nonce == nonce)
-    if session.exec(seen).first() is not None:
-        raise SignatureInvalid("This webhook token was already used (replay refused).")
+    # Write first, the UNIQUE constraint decides: on SQLite a read before the first write pins a
+    # snapshot that cannot become a write once another request has committed ("database is locked").
     try:
         with session.begin_nested():
             session.add(WebhookNonce(provider=provider, nonce=nonce))
@@ -83,14 +82,12 @@ def store_inbound(
     settings = settings or get_settings()
     if nonce:
         record_nonce(session, inbound.provider, nonce)
-    existing = find_duplicate(session, inbound)
-    if existing is not None:
-        return Stored(existing, False)
     row = _row_for(inbound, settings)
     try:
+        # Insert first and let the UNIQUE constraints find redeliveries (see record_nonce for why).
         with session.begin_nested():
             session.add(row)
-    except IntegrityError:  # a concurrent redelivery won the race
+    except IntegrityError:  # a redelivery, or a concurrent one that won the race
         existing = find_duplicate(session, inbound)
         if existing is None:
             raise
@@ -186,10 +183,9 @@ def _pipeline(session: Session, settings: Settings, row: InboundMessage) -> tupl
     hit = route(row.envelope_to, settings.inbound_address)
     if not hit.for_us:
         return "rejected_recipient", f"not addressed to {settings.inbound_address}", None
-    if hit.tag:
-        mou = session.exec(select(Mou).where(Mou.reply_token == hit.tag)).first()
-        if mou is not None:
-            return handle_customer_reply(session, row, mou)
+    reply = handle_customer_reply(session, settings, row, inbound)
+    if reply is not None:
+        return reply
     return _from_rep(session, settings, row, inbound)
 
 
@@ -233,9 +229,13 @@ def mark_bounced(session: Session, message_ids: list[str], failed: list[dict[str
     return marked
 
 
-def handle_customer_reply(session: Session, inbound: InboundMessage, mou: Mou) -> tuple[str, str, int | None]:
-    """Hook for a customer's reply to `mou+<token>@`: threading is added by follow-up handling."""
-    return "reply", f"customer reply to MOU {mou.id}", mou.id
+def handle_customer_reply(
+    session: Session, settings: Settings, row: InboundMessage, inbound: InboundEmail
+) -> tuple[str, str, int | None] | None:
+    """A customer's reply to an MOU (token, In-Reply-To/References or subject), handled by follow-up."""
+    from app.followup.replies import handle_reply
+
+    return handle_reply(session, row, settings=settings, inbound=inbound)
 
 
 def find_rep(session: Session, address: str) -> User | None:
@@ -270,20 +270,22 @@ def _from_rep(session: Session, settings: Settings, row: InboundMessage, inbound
     missing = missing_elements(checklist)
     status = status_for(reading, not missing)
     mou = create_mou(session, row, rep, reading, checklist, status)
-    return _act(session, mou, reading, missing)
+    return _act(session, settings, mou, reading, missing)
 
 
-def _act(session: Session, mou: Mou, reading, missing: list[str]) -> tuple[str, str, int | None]:
+def _act(
+    session: Session, settings: Settings, mou: Mou, reading: Reading, missing: list[str]
+) -> tuple[str, str, int | None]:
     gaps = ", ".join(missing) or "nothing"
     if mou.status == MouStatus.queued:
-        actions.queue_customer_mou(session, mou)
+        actions.queue_customer_mou(session, mou, settings)
         return "mou_queued", f"complete draft queued to {mou.customer_email}", mou.id
     if mou.status == MouStatus.held:
-        actions.queue_rep_feedback(session, mou)
+        actions.queue_rep_feedback(session, mou, settings)
         why = f"missing: {gaps}" if missing else "no customer address found"
         return "mou_held", f"draft held, {why}; the rep was told", mou.id
     if missing:
-        actions.queue_rep_feedback(session, mou)
+        actions.queue_rep_feedback(session, mou, settings)
         return "mou_logged", f"logged, missing: {gaps}; feedback sent to the rep", mou.id
     notes = f" ({'; '.join(reading.notes)})" if reading.notes else ""
     return "mou_logged", f"logged, complete{notes}", mou.id
