@@ -78,6 +78,10 @@ def clause_labels(sentence: str) -> set[str]:
             labels.add("obstacles")
         elif not comp and is_situation(clause) and not cues.GOAL_WANT.search(clause):
             labels.add("situation")
+    if "obstacles" not in labels and "complications" not in labels:
+        obs, _, comp, _ = _obs_comp(sentence)  # weak cues spread over clauses still add up
+        if obs >= 3 and comp == 0 and not cues.REP_VOICE.match(sentence):
+            labels.add("obstacles")
     return labels
 
 
