@@ -132,6 +132,7 @@ def mous(session: Session) -> list[Mou]:
 
 def process(session: Session, settings: Settings) -> list[InboundMessage]:
     """Run the worker step and return the inbox."""
-    service.process_pending(session, settings)
+    while service.process_pending(session, settings):
+        session.commit()
     session.commit()
     return inbox(session)
