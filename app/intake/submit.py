@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
 from app import compose
+from app.checking import check_fields, check_memo
 from app.config import Settings, get_settings
 from app.delivery.service import enqueue_mou_delivery, render_for_mou
 from app.errors import Conflict, ElementsMissing, HeaderInjection, InvalidInput
@@ -100,33 +101,14 @@ def validate_input(data: MouInput) -> MouInput:
 
 def run_checker(data: MouInput) -> dict[str, Any]:
     """The checklist dict (Checklist.to_dict()) for structured fields or a free-text memo."""
-    try:
-        from app.checking import check_fields, check_memo  # imported late: the checker loads its lexicon once
-    except ImportError:  # TODO: remove once app.checking exports check_fields/check_memo
-        return _provisional_checklist(data)
     if data.is_free_text:
-        checklist = check_memo(data.body, fmt=data.format, subject=data.subject)
+        checklist = check_memo(data.body, fmt=data.format, subject=data.subject, memo_date=data.meeting_date)
     else:
-        checklist = check_fields({name: getattr(data, name) for name in ELEMENT_FIELDS})
-    return checklist.to_dict()
-
-
-def _provisional_checklist(data: MouInput) -> dict[str, Any]:
-    """Stand-in until the real checker is importable: an element counts when its field has a few words."""
-    from app.checking.model import Checklist, ElementResult
-
-    def judge(text: str) -> ElementResult:
-        ok = len(text.split()) >= 3 and text.strip().lower() not in {"tbd", "n/a", "none"}
-        return ElementResult(
-            present=ok, evidence=text[:200] if ok else None, hint=None if ok else "Add this."
+        fields = {name: getattr(data, name) for name in ELEMENT_FIELDS}
+        checklist = check_fields(
+            **fields, next_step_due=data.next_step_due, stage=data.stage, memo_date=data.meeting_date
         )
-
-    if data.is_free_text:
-        lowered = data.body.lower()
-        elements = {n: judge(data.body if n.replace("_", " ") in lowered else "") for n in ELEMENT_FIELDS}
-    else:
-        elements = {n: judge(getattr(data, n)) for n in ELEMENT_FIELDS}
-    return Checklist(elements=elements, stage=None).to_dict()
+    return checklist.to_dict()
 
 
 def missing_elements(checklist: dict[str, Any], *, include_recommended: bool = False) -> list[str]:

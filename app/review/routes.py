@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from app.accounts.deps import CurrentManager, CurrentUser, MouDep, SessionDep, SettingsDep
+from app.accounts.deps import CurrentUser, MouDep, SessionDep, SettingsDep
 from app.intake.submit import preview
 from app.models import User
 from app.review import schemas
@@ -117,11 +117,12 @@ def preview_mou(session: SessionDep, mou: MouDep, settings: SettingsDep) -> sche
 
 @router.post("/mous/{mou_id}/reviews", response_model=schemas.ReviewOut, status_code=201, summary="Review")
 def review_mou(
-    session: SessionDep, manager: CurrentManager, settings: SettingsDep, mou: MouDep, body: schemas.ReviewIn
+    session: SessionDep, user: CurrentUser, settings: SettingsDep, mou: MouDep, body: schemas.ReviewIn
 ) -> schemas.ReviewOut:
-    """Approve, coach or request a revision; a comment is emailed to the rep."""
-    review = add_review(session, manager, mou, body.verdict, body.comment, settings)
-    return schemas.review_out(review, manager)
+    """Approve, coach or request a revision; a comment is emailed to the rep (team managers, admins)."""
+    # The memo is resolved first, so a memo outside the caller's scope is 404 whatever their role.
+    review = add_review(session, user, mou, body.verdict, body.comment, settings)
+    return schemas.review_out(review, user)
 
 
 @router.get("/dashboard", response_model=schemas.DashboardOut, summary="Dashboard figures")
