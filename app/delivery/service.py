@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import update
@@ -71,7 +72,12 @@ def mou_url(mou: Mou, settings: Settings) -> str:
 
 
 def _assistant(settings: Settings) -> Party:
-    address = parse_mailbox("MOU_FROM_ADDRESS", settings.from_address)
+    return _assistant_for(settings.from_address)
+
+
+@lru_cache(maxsize=8)
+def _assistant_for(from_address: str) -> Party:
+    address = parse_mailbox("MOU_FROM_ADDRESS", from_address)
     return Party(address.display_name or "MOU Assistant", address.addr_spec)
 
 

@@ -100,10 +100,10 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.stop()
 
 
-@pytest.fixture
-def db_url(make_database) -> str:
-    """A fresh migrated SQLite database for one test (the worker commits, so no rollback trick)."""
-    return make_database("sqlite")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, make_database) -> str:
+    """A fresh migrated database for one test (the worker commits, so no rollback trick)."""
+    return make_database(request.param)
 
 
 def delivery_settings(db_url: str, data_dir: Path, port: int, **overrides) -> Settings:
