@@ -13,6 +13,7 @@ from email.header import decode_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
+from functools import cached_property
 from typing import Any
 
 from app.intake.errors import BodyTooLarge, MalformedEmail
@@ -37,7 +38,10 @@ _COMMENT_RE = re.compile(r"\((?:\\.|[^()\\])*\)")
 
 @dataclass
 class InboundEmail:
-    """One received email: the parsed message, its exact bytes and the SMTP envelope."""
+    """One received email: the parsed message, its exact bytes and the SMTP envelope.
+
+    The derived keys are computed once (the message is not changed after parsing): storing reads them
+    several times and each one walks the MIME tree."""
 
     message: EmailMessage
     raw: bytes
@@ -47,22 +51,22 @@ class InboundEmail:
     provider_id: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def message_id(self) -> str | None:
         """The RFC 5322 Message-ID, angle brackets kept, or None."""
         return message_id(self.message)
 
-    @property
+    @cached_property
     def subject(self) -> str:
         """The decoded subject, safe to display."""
         return header_text(self.message, "subject")
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """SHA-256 of the body text with formatting removed: equal across providers' re-encodings."""
         return content_fingerprint(self.message)
 
-    @property
+    @cached_property
     def dedupe_key(self) -> str:
         """Message-ID plus content hash; the raw bytes' hash when there is no Message-ID."""
         mid = self.message_id
