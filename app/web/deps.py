@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
@@ -15,6 +16,18 @@ from app.errors import Forbidden, InvalidInput
 from app.models import Role, User
 
 CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is signed in, as the page layout needs it."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+
+
 MAX_FORM_FIELDS = 200
 MAX_FIELD_BYTES = 1024 * 1024
 
@@ -34,7 +47,8 @@ def page_user(request: Request, session: SessionDep, settings: SettingsDep) -> U
     user = user_from_cookie(request, session, settings)
     if user is None:
         raise login_redirect(request)
-    request.state.user = user
+    # A plain copy for the layout: the error page still shows who is signed in after a rollback.
+    request.state.viewer = Viewer(id=user.id, name=user.name, email=user.email, role=user.role)
     return user
 
 

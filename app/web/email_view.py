@@ -15,7 +15,8 @@ STYLE_PROPERTIES = {
     "text-align", "text-decoration", "margin", "margin-top", "margin-bottom", "margin-left", "margin-right",
     "padding", "padding-top", "padding-bottom", "padding-left", "padding-right", "border", "border-top",
     "border-bottom", "border-left", "border-right", "border-collapse", "border-radius", "width", "max-width",
-    "vertical-align", "white-space", "list-style-type",
+    "vertical-align", "white-space", "list-style-type", "display", "visibility", "opacity", "max-height",
+    "overflow", "height",
 }  # fmt: skip
 ATTRIBUTES = {**{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}, "*": {"style"}}
 # Strict policy for the email document: no script at all, inline styles only, no remote loads.

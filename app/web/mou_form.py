@@ -79,8 +79,8 @@ def form_from_mou(mou: Mou) -> MouForm:
         subject=mou.subject,
         format=mou.body_format,
     )
-    free_text = bool(mou.body) and not any(getattr(mou, n) for n in ELEMENT_FIELDS)
-    return MouForm(mode="paste" if free_text else "fields", values=values)
+    # A memo that came as free text (pasted or emailed) reopens as the text it was written as.
+    return MouForm(mode="paste" if mou.body.strip() else "fields", values=values)
 
 
 def template_choices(session: Session) -> list[compose.TemplateInfo]:

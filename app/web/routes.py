@@ -9,7 +9,6 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import NotFound
 from app.web import admin, auth, dashboard, mous, queue
@@ -25,22 +24,10 @@ def error_page(request: Request, status: int, message: str) -> Response:
     """The page shown for errors in the UI (redirects pass through untouched)."""
     if 300 <= status < 400:
         return Response(status_code=status)
-    _forget_unusable_user(request)
     titles = {403: "Not allowed", 404: "Not found", 429: "Slow down", 500: "Something went wrong"}
     return render(
         request, "error.html", status, status_code=status, title=titles.get(status, "Error"), message=message
     )
-
-
-def _forget_unusable_user(request: Request) -> None:
-    """After a rollback the signed-in user may be detached; the error page then shows no account menu."""
-    user = getattr(request.state, "user", None)
-    if user is None:
-        return
-    try:
-        _ = user.role, user.name
-    except SQLAlchemyError:
-        request.state.user = None
 
 
 @asynccontextmanager

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from app.accounts.security import SESSION_COOKIE, csrf_token
-from app.models import STAGE_ORDER, Role, User
+from app.models import STAGE_ORDER, Role
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 ELEMENTS = ("situation", "goals", "obstacles", "complications", "next_step")
@@ -85,7 +85,7 @@ def session_csrf(request: Request) -> str:
     return csrf_token(request.app.state.settings.secret_key.get_secret_value(), cookie)
 
 
-def nav_for(user: User | None) -> list[tuple[str, str]]:
+def nav_for(user: Any) -> list[tuple[str, str]]:
     """The navigation links this role may use."""
     if user is None:
         return []
@@ -99,7 +99,7 @@ def nav_for(user: User | None) -> list[tuple[str, str]]:
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render a page template with the user, navigation and CSRF token in scope."""
-    user = context.pop("user", None) or getattr(request.state, "user", None)
+    user = context.pop("user", None) or getattr(request.state, "viewer", None)
     page = (
         environment()
         .get_template(name)

@@ -14,13 +14,21 @@ FIRST_HALF = {
     "customer_name": "Jordan Alvarez",
     "customer_email": "jordan@northwind.example",
     "company": "Northwind Logistics",
-    "situation": "Northwind runs 12 regional depots and plans routes in spreadsheets; dispatch takes 3 hours a day.",
-    "goals": "They want to cut dispatch time to under an hour and cover the new Leeds depot without new hires.",
+    "situation": (
+        "Northwind runs 12 regional depots and plans routes in spreadsheets; dispatch takes 3 hours a day."
+    ),
+    "goals": (
+        "They want to cut dispatch time to under an hour and cover the new Leeds depot without new hires."
+    ),
 }
 SECOND_HALF = {
-    "obstacles": "Route data lives in three systems that do not talk to each other, and IT has no spare capacity.",
+    "obstacles": (
+        "Route data lives in three systems that do not talk to each other, and IT has no spare capacity."
+    ),
     "complications": "The CFO must approve anything over 50k and the budget cycle closes in June.",
-    "next_step": "Jordan will share last quarter's route data with our solutions engineer by Friday 14 March.",
+    "next_step": (
+        "Jordan will share last quarter's route data with our solutions engineer by Friday 14 March."
+    ),
 }
 COACHING = "Good summary. Ask who else signs off before the June budget close."
 
@@ -43,6 +51,8 @@ def element(page, name: str):
 
 
 def test_rep_writes_sends_and_is_coached(live_server, chromium, shoot):
+    from playwright.sync_api import expect as pageexpect
+
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
@@ -59,7 +69,6 @@ def test_rep_writes_sends_and_is_coached(live_server, chromium, shoot):
         page.locator(f"#{name}").fill(value)
     page.locator("#stage").select_option("change")
     # The live checklist calls /api/check as the rep types and flags what is missing.
-    pageexpect = __import__("playwright.sync_api", fromlist=["expect"]).expect
     pageexpect(element(page, "situation")).to_have_class(re.compile("is-present"), timeout=10_000)
     pageexpect(element(page, "obstacles")).to_have_class(re.compile("is-missing"))
     pageexpect(element(page, "complications")).to_have_class(re.compile("is-missing"))
@@ -77,6 +86,7 @@ def test_rep_writes_sends_and_is_coached(live_server, chromium, shoot):
     page.get_by_role("button", name="Preview").click()
     frame = page.frame_locator("#preview-frame")
     pageexpect(frame.locator("body")).to_contain_text("Northwind", timeout=10_000)
+    pageexpect(frame.locator("body")).to_contain_text("Route data lives in three systems")
     shoot(page, "03-new-mou-complete-preview")
 
     page.locator("#send-button").click()
@@ -96,6 +106,8 @@ def test_rep_writes_sends_and_is_coached(live_server, chromium, shoot):
     first_row.get_by_role("link").first.click()
     page.wait_for_url(mou_url)
     pageexpect(page.locator("mark").first).to_be_visible()
+    sent_html = page.frame_locator("iframe.preview-frame").locator("body")
+    pageexpect(sent_html).to_contain_text("Route data lives in three systems", timeout=10_000)
     shoot(page, "06-manager-mou-page")
     page.get_by_label("Coach").check()
     page.get_by_label(re.compile("^Comment for")).fill(COACHING)

@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from app.accounts import security
 from app.intake.submit import MouInput, create_mou
 from app.models import Mou, Source
 
@@ -16,11 +18,22 @@ COMPLETE = {
     "customer_email": "jordan@northwind.example",
     "customer_name": "Jordan Alvarez",
     "company": "Northwind Logistics",
-    "situation": "Northwind runs 12 regional depots and plans routes in spreadsheets; dispatch takes 3 hours a day.",
-    "goals": "They want to cut dispatch time to under an hour and cover the new Leeds depot without new hires.",
-    "obstacles": "Route data lives in three systems that do not talk to each other, and IT has no spare capacity.",
-    "complications": "The CFO must approve anything over 50k and the budget cycle closes in June; a WMS contract renews in May.",
-    "next_step": "Jordan will share last quarter's route data with our solutions engineer by Friday 14 March.",
+    "situation": (
+        "Northwind runs 12 regional depots and plans routes in spreadsheets; dispatch takes 3 hours a day."
+    ),
+    "goals": (
+        "They want to cut dispatch time to under an hour and cover the new Leeds depot without new hires."
+    ),
+    "obstacles": (
+        "Route data lives in three systems that do not talk to each other, and IT has no spare capacity."
+    ),
+    "complications": (
+        "The CFO must approve anything over 50k and the budget cycle closes in "
+        "June; a WMS contract renews in May."
+    ),
+    "next_step": (
+        "Jordan will share last quarter's route data with our solutions engineer by Friday 14 March."
+    ),
 }
 
 
@@ -39,6 +52,12 @@ def sign_in(client: TestClient, email: str, password: str = "correct horse batte
     )
     assert response.status_code == 303, response.text
     return csrf_from(client.get("/settings").text)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2 with minimal cost for these tests (the real parameters take ~0.5 s a hash on CI)."""
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

@@ -1,0 +1,81 @@
+"""Every form post is refused (403) without the session's CSRF token, and nothing changes."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from app.models import InboundMessage, Mou, Review, Team, User
+from tests.web.conftest import COMPLETE, sign_in
+
+
+@pytest.fixture
+def targets(world, make_mou, session):
+    """One of each object a form can change, owned by the admin signing in."""
+    draft = make_mou(world.admin.user)
+    inbound = InboundMessage(provider="mime", content_hash="0" * 64, dedupe_key="csrf-test", raw=b"x")
+    session.add(inbound)
+    session.commit()
+    from app.accounts import service
+
+    token_id = service.list_tokens(session, world.admin.user)[0].id
+    return {"mou": draft.id, "inbound": inbound.id, "token": token_id}
+
+
+def form_posts(t: dict) -> list[tuple[str, dict]]:
+    """Every form action of the UI with a plausible body."""
+    return [
+        ("/logout", {}),
+        ("/account/password", {"current_password": "x", "new_password": "y" * 12, "confirm": "y" * 12}),
+        ("/settings/tokens", {"name": "sneaky"}),
+        (f"/settings/tokens/{t['token']}/revoke", {}),
+        ("/mous/new", {**COMPLETE, "mode": "fields", "action": "send"}),
+        ("/mous/preview", {**COMPLETE, "mode": "fields"}),
+        (f"/mous/{t['mou']}/send", {}),
+        (f"/mous/{t['mou']}/reviews", {"verdict": "approved", "comment": "ok"}),
+        ("/admin/users", {"email": "new@acme-sales.example", "name": "New", "role": "rep"}),
+        ("/admin/teams", {"name": "Sneaky team", "template": "structured"}),
+        (f"/admin/inbound/{t['inbound']}/reprocess", {}),
+    ]
+
+
+def snapshot(session) -> tuple:
+    session.expire_all()
+    return (
+        [(m.id, m.status, m.review) for m in session.exec(select(Mou))],
+        session.exec(select(Review.id)).all(),
+        session.exec(select(User.id)).all(),
+        session.exec(select(Team.id)).all(),
+        [(i.id, i.attempts) for i in session.exec(select(InboundMessage))],
+    )
+
+
+@pytest.mark.parametrize("token", [None, "forged", "other-session"])
+def test_every_form_post_needs_the_csrf_token(app, browser, world, targets, session, token):
+    from fastapi.testclient import TestClient
+
+    sign_in(browser, world.admin.user.email)
+    if token == "other-session":
+        with TestClient(app, headers={"Accept": "text/html"}, follow_redirects=False) as other:
+            token = sign_in(other, world.manager_a.user.email)
+    before = snapshot(session)
+    for path, data in form_posts(targets):
+        body = dict(data) if token is None else {**data, "csrf_token": token}
+        response = browser.post(path, data=body)
+        assert response.status_code == 403, path
+        assert "did not come from this site" in response.text, path
+    assert snapshot(session) == before
+    assert browser.get("/mous").status_code == 200  # still signed in: logout was refused too
+
+
+def test_cookie_authenticated_api_calls_need_the_csrf_header(browser, world):
+    token = sign_in(browser, world.rep_a1.user.email)
+    body = {"situation": "They run twelve depots with spreadsheets today."}
+    assert browser.post("/api/check", json=body).status_code == 403
+    assert browser.post("/api/check", json=body, headers={"X-CSRF-Token": token}).status_code == 200
+
+
+def test_the_page_token_is_the_one_the_live_checklist_sends(browser, world):
+    token = sign_in(browser, world.rep_a1.user.email)
+    page = browser.get("/mous/new").text
+    assert f'<meta name="csrf-token" content="{token}">' in page
