@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, func, or_, true
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, select
 
 from app.accounts.service import mou_visibility
@@ -129,9 +130,16 @@ def group_accounts(mous: Iterable[Mou]) -> list[Account]:
     )
 
 
+# Accounts read many MOUs: leave the memo text, checklist and raw body in the database.
+_LISTED = (
+    Mou.id, Mou.rep_id, Mou.team_id, Mou.customer_email, Mou.customer_name, Mou.company, Mou.meeting_date,
+    Mou.stage, Mou.status, Mou.review, Mou.reply_status, Mou.next_step, Mou.next_step_due, Mou.created_at,
+)  # fmt: skip
+
+
 def _visible(session: Session, user: User | None, *conds: ColumnElement[bool]) -> list[Mou]:
     scope = mou_visibility(user) if user is not None else true()
-    stmt = select(Mou).where(scope, Mou.status.in_(COUNTED), *conds)  # type: ignore[attr-defined]
+    stmt = select(Mou).options(load_only(*_LISTED)).where(scope, Mou.status.in_(COUNTED), *conds)  # type: ignore[attr-defined]
     return list(session.exec(stmt))
 
 
@@ -151,7 +159,15 @@ def list_accounts(
 def get_account(session: Session, user: User, key: str) -> Account | None:
     """One account by its key (company name, case-insensitive), or None when the user sees none of it."""
     wanted = " ".join(key.split()).lower()
-    for account in group_accounts(_visible(session, user)):
+    if not wanted:
+        return None
+    # Narrow in SQL (company words, or the email domain for MOUs without a company), then group exactly.
+    first_word = wanted.split(" ", 1)[0].replace("\\", "").replace("%", "").replace("_", "")
+    narrowed = or_(
+        func.lower(Mou.company).contains(first_word),
+        (Mou.company == "") & func.lower(Mou.customer_email).endswith("@" + wanted),
+    )
+    for account in group_accounts(_visible(session, user, narrowed)):
         if account.key == wanted:
             return account
     return None
