@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LABEL_WIDTH = 170
-BAR_AREA = 330
+LABEL_WIDTH = 150
+BAR_AREA = 220
 ROW_HEIGHT = 28
 BAR_HEIGHT = 18
 
