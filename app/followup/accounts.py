@@ -159,8 +159,8 @@ def list_accounts(
 def get_account(session: Session, user: User, key: str) -> Account | None:
     """One account by its key (company name, case-insensitive), or None when the user sees none of it."""
     wanted = " ".join(key.split()).lower()
-    if not wanted:
-        return None
+    if not wanted or any(ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in wanted):
+        return None  # no company name holds control characters (PostgreSQL text cannot even hold NUL)
     # Narrow in SQL (company words, or the email domain for MOUs without a company), then group exactly.
     first_word = wanted.split(" ", 1)[0].replace("\\", "").replace("%", "").replace("_", "")
     narrowed = or_(
