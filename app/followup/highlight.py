@@ -155,6 +155,55 @@ def word_diff(memo_sentence: str, reply_sentence: str) -> tuple[DiffPart, ...]:
     return tuple(parts)
 
 
+# "14 depots, not 12", "£75k rather than £50k", "in September, pas en juin": new value, then the old one.
+_SWAP = re.compile(
+    r"(?P<new>[^.;:!?]{1,120}?),?\s+(?:not|rather than|instead of|nicht|pas|no)\s+"
+    r"(?:(?:in|by|before|at|on|en|im|am|vor)\s+)?(?P<old>[^.;:!?,()]{1,80})",
+    re.I | re.UNICODE,
+)
+
+
+def _find_run(haystack: list[str], needle: list[str]) -> int | None:
+    stems = [stem(w) for w in haystack]
+    wanted = [stem(w) for w in needle]
+    for i in range(len(stems) - len(wanted) + 1):
+        if stems[i : i + len(wanted)] == wanted:
+            return i
+    return None
+
+
+def _new_value(new_side: list[str], old: list[str]) -> list[str]:
+    """The customer's replacement: a number for a number, else the word just before 'not'."""
+    if any(numbers(w) for w in old):
+        found = [w for w in new_side if numbers(w)]
+        return found[-1:] if found else new_side[-1:]
+    return new_side[-1:]
+
+
+def swap_diff(memo_sentence: str, reply_sentence: str) -> tuple[DiffPart, ...] | None:
+    """A targeted diff for 'X, not Y' corrections: Y struck out in the memo's sentence, X put in."""
+    match = _SWAP.search(reply_sentence)
+    if match is None:
+        return None
+    memo_words, old = tokens(memo_sentence), tokens(match.group("old"))
+    while old and old[0].lower() in _STOPWORDS:
+        old = old[1:]
+    at = None
+    while old:  # the longest opening run of the old words that the memo really says
+        at = _find_run(memo_words, old)
+        if at is not None:
+            break
+        old = old[:-1]
+    new = _new_value(tokens(match.group("new")), old)
+    if at is None or not old or not new or all(w.lower() in _STOPWORDS for w in old):
+        return None
+    parts = [DiffPart("equal", " ".join(memo_words[:at]))] if at else []
+    said = memo_words[at : at + len(old)]
+    parts += [DiffPart("removed", " ".join(said)), DiffPart("added", " ".join(new))]
+    rest = memo_words[at + len(old) :]
+    return tuple(parts + ([DiffPart("equal", " ".join(rest))] if rest else []))
+
+
 def highlight(correction: str, memo: Mapping[str, str | None]) -> list[Highlight]:
     """Each sentence of a correction matched to the memo sentence it corrects, strongest first per element."""
     found: list[Highlight] = []
@@ -165,5 +214,6 @@ def highlight(correction: str, memo: Mapping[str, str | None]) -> list[Highlight
             continue
         element, memo_sentence, _ = match
         seen.add(memo_sentence)
-        found.append(Highlight(element, memo_sentence, sentence, word_diff(memo_sentence, sentence)))
+        parts = swap_diff(memo_sentence, sentence) or word_diff(memo_sentence, sentence)
+        found.append(Highlight(element, memo_sentence, sentence, parts))
     return found

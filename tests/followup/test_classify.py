@@ -105,3 +105,23 @@ def test_highlight_without_overlap_is_empty():
 @pytest.mark.parametrize("body", ["", "   ", "\x00\x00", "<html></html>", "?" * 10_000, "> only quoted"])
 def test_hostile_or_empty_bodies_are_other(body):
     assert classify_reply(body, fmt="html" if body.startswith("<") else "text").classification == OTHER
+
+
+@pytest.mark.parametrize(
+    ("reply", "marked"),
+    [
+        (
+            "Actually the budget cycle closes in September, not June.",
+            "The budget cycle closes in [-June-] {+September+}",
+        ),
+        ("The threshold is £75k rather than £50k.", "The CFO must approve anything over [-£50k-] {+£75k+}"),
+        (
+            "Route data lives in two systems, not three.",
+            "Route data lives in [-three-] {+two+} systems that do not",
+        ),
+    ],
+)
+def test_swapped_values_are_struck_out_in_the_memo_sentence(reply, marked):
+    verdict = classify_reply(reply, memo=MEMOS["northwind"])
+    assert verdict.classification == CORRECTED
+    assert verdict.highlights[0].marked.startswith(marked)
