@@ -60,6 +60,12 @@ def stale_after(settings: Settings) -> timedelta:
 
 def claim_next(session: Session, claimer: str, now: datetime) -> int | None:
     """Atomically move the next due row from queued to sending and commit; its id, or None."""
+    row = claim_row(session, claimer, now)
+    return row.id if row is not None else None
+
+
+def claim_row(session: Session, claimer: str, now: datetime) -> Any:
+    """Like claim_next, returning what sending needs (one round trip, no snapshot kept open)."""
     due = (
         select(Delivery.id)
         .where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
@@ -72,9 +78,18 @@ def claim_next(session: Session, claimer: str, now: datetime) -> int | None:
         update(Delivery)
         .where(Delivery.id == due, Delivery.status == "queued")
         .values(status="sending", claimed_by=claimer, claimed_at=now, attempts=Delivery.attempts + 1)
-        .returning(Delivery.id)
+        .returning(
+            Delivery.id,
+            Delivery.kind,
+            Delivery.mou_id,
+            Delivery.from_addr,
+            Delivery.recipients,
+            Delivery.raw,
+            Delivery.attempts,
+        )
     )
-    claimed = session.execute(stmt).scalar_one_or_none()
+    # Core execution: an ORM-enabled UPDATE would also synchronise the session, which we do not need.
+    claimed = session.connection().execute(stmt).one_or_none()
     session.commit()
     return claimed
 
@@ -90,7 +105,7 @@ def mark_stale(session: Session, now: datetime, older_than: timedelta) -> int:
             "Check with the recipient, then send it again from the outbox if it did not arrive.",
         )
     )
-    count = session.execute(stmt).rowcount
+    count = session.connection().execute(stmt).rowcount
     session.commit()
     if count:
         log.warning("%d delivery(ies) left in 'sending' marked uncertain", count)
@@ -106,7 +121,7 @@ class Outcome:
     retry_at: datetime | None = None
 
 
-def _outcome(delivery: Delivery, sender: Sender, settings: Settings, now: datetime) -> Outcome:
+def _outcome(delivery: Any, sender: Sender, settings: Settings, now: datetime) -> Outcome:
     try:
         result: SendResult = sender.send(delivery.from_addr, list(delivery.recipients), delivery.raw)
     except TemporaryFailure as exc:
@@ -125,7 +140,7 @@ def _outcome(delivery: Delivery, sender: Sender, settings: Settings, now: dateti
     return Outcome("sent", f"refused by the server: {refused}" if refused else None)
 
 
-def _record(session: Session, delivery: Delivery, claimer: str, outcome: Outcome, now: datetime) -> None:
+def _record(session: Session, delivery: Any, claimer: str, outcome: Outcome, now: datetime) -> None:
     values: dict[str, Any] = {"status": outcome.status, "last_error": outcome.error}
     if outcome.status == "sent":
         values["sent_at"] = now
@@ -136,7 +151,7 @@ def _record(session: Session, delivery: Delivery, claimer: str, outcome: Outcome
         .where(Delivery.id == delivery.id, Delivery.status == "sending", Delivery.claimed_by == claimer)
         .values(**values)
     )
-    session.execute(stmt)
+    session.connection().execute(stmt)
     if delivery.kind == "customer_mou" and delivery.mou_id and outcome.status in ("sent", "failed"):
         _update_mou(session, delivery.mou_id, outcome.status, now)
     session.commit()
@@ -149,20 +164,18 @@ def _update_mou(session: Session, mou_id: int, status: str, now: datetime) -> No
     }
     if status == "sent":
         values["sent_at"] = now
-    session.execute(update(Mou).where(Mou.id == mou_id, Mou.status == MouStatus.queued).values(**values))
+    stmt = update(Mou).where(Mou.id == mou_id, Mou.status == MouStatus.queued).values(**values)
+    session.connection().execute(stmt)
 
 
 def deliver_one(session_factory: SessionFactory, sender: Sender, settings: Settings, claimer: str) -> bool:
     """Claim, send and record one due delivery; False when nothing is due."""
     with session_factory() as session:
-        delivery_id = claim_next(session, claimer, utcnow())
-        if delivery_id is None:
-            return False
-        delivery = session.get(Delivery, delivery_id)
-        assert delivery is not None
-        # End the read transaction before the slow SMTP talk: no snapshot held open (SQLite could not
+        # The claim commits, so no snapshot stays open during the slow SMTP talk (SQLite could not
         # upgrade it to a write afterwards; PostgreSQL would sit idle in transaction).
-        session.commit()
+        delivery = claim_row(session, claimer, utcnow())
+        if delivery is None:
+            return False
         outcome = _outcome(delivery, sender, settings, utcnow())
         _record(session, delivery, claimer, outcome, utcnow())
         log.info("delivery %s (%s): %s", delivery.id, delivery.kind, outcome.status)
