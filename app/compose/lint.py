@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, meta, nodes
 
@@ -132,6 +133,16 @@ def lint_template(target: str | TemplateSource | Path) -> list[Problem]:
     if target in builtin_templates():
         return lint_builtin(target)
     return [Problem(target, "-", "no such template")]
+
+
+def admin_templates(session: Any) -> list[TemplateSource]:
+    """The admin-added templates stored in the database, for `templates_check(admin=...)`."""
+    from sqlmodel import select
+
+    from app.models import EmailTemplate
+
+    rows = session.exec(select(EmailTemplate).order_by(EmailTemplate.name))
+    return [TemplateSource(r.name, r.subject, r.html, r.text, r.description) for r in rows]
 
 
 def templates_check(
