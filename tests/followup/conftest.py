@@ -80,6 +80,17 @@ def world(session: Session) -> World:
     return w
 
 
+@pytest.fixture
+def worker_jobs(monkeypatch):
+    """The real worker wiring (app.worker.register_jobs) into a registry that ends with the test."""
+    from app import worker
+    from app.delivery import worker as delivery_worker
+
+    monkeypatch.setattr(delivery_worker, "_periodic", {})
+    monkeypatch.setattr(worker, "_registered_for", set())
+    return worker.register_jobs
+
+
 def mailgun_fields(timestamp: int) -> dict[str, str]:
     """Valid Mailgun signature fields (a fresh token each call)."""
     token = uuid.uuid4().hex

@@ -16,8 +16,7 @@ from app.accounts import service as accounts
 from app.config import Settings
 from app.db import make_engine
 from app.delivery.service import enqueue_mou_delivery
-from app.delivery.worker import register_periodic, run_once, run_periodic
-from app.followup import jobs
+from app.delivery.worker import run_once, run_periodic
 from app.intake import service as intake
 from app.intake.submit import MouInput, create_mou
 from app.models import CustomerReply, Delivery, JobRun, Mou, Role, Source
@@ -114,9 +113,11 @@ def test_replies_through_two_providers_thread_and_classify(client, session, sess
     assert client.get(f"/api/mous/{mou.id}/replies", headers=world.rep_b1.headers).status_code == 404
 
 
-def test_overdue_next_step_produces_exactly_one_reminder(session, session_factory, settings, world):
+def test_overdue_next_step_produces_exactly_one_reminder(
+    session, session_factory, settings, world, worker_jobs
+):
     mou, _ = send_mou(session, session_factory, settings, world.rep_a1.user, next_step_due=date(2026, 3, 14))
-    register_periodic("followup.reminders", jobs.run_reminders)
+    worker_jobs(settings)
     with time_machine.travel(datetime(2026, 3, 17, 8, tzinfo=UTC), tick=False):
         run_periodic(session_factory, force=True)
         run_periodic(session_factory, force=True)
@@ -172,13 +173,12 @@ def _worker(url: str, settings: Settings, barrier: threading.Barrier, errors: li
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_two_workers_send_one_digest_per_manager_and_one_reminder(kind, make_database, tmp_path):
+def test_two_workers_send_one_digest_per_manager_and_one_reminder(kind, make_database, tmp_path, worker_jobs):
     url = make_database(kind)  # a fresh database both workers share (skips PostgreSQL when not configured)
     settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path, mail_backend="memory")
     engine = make_engine(settings)
     managers = _seed(engine, settings)
-    register_periodic("followup.digest", jobs.run_digests)
-    register_periodic("followup.reminders", jobs.run_reminders)
+    worker_jobs(settings)
     errors: list[BaseException] = []
     with time_machine.travel(datetime(2026, 3, 16, 7, 30, tzinfo=UTC), tick=True):
         barrier = threading.Barrier(2)

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlmodel import select
 
-from app.followup import digest, jobs
+from app.followup import digest
 from app.followup.reminders import send_due_reminders
-from app.models import JobRun, Mou
+from app.models import JobRun, Mou, utcnow
 from tests.followup.conftest import deliveries, send_mou
 
 DUE = date(2026, 3, 14)
@@ -19,9 +19,9 @@ AFTER_DUE = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)  # a Monday, after 07:00 UTC
 def test_overdue_next_step_gets_exactly_one_reminder(session, session_factory, settings, world):
     mou, _ = send_mou(session, session_factory, settings, world.rep_a1.user, next_step_due=DUE)
     with time_machine.travel(AFTER_DUE, tick=False):
-        assert jobs.run_reminders(session) == 1
+        assert send_due_reminders(session, utcnow(), settings) == 1
         session.commit()
-        assert jobs.run_reminders(session) == 0
+        assert send_due_reminders(session, utcnow(), settings) == 0
         session.commit()
     (reminder,) = deliveries(session, "reminder")
     assert reminder.recipients == [world.rep_a1.user.email]
