@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session
 
+from app.accounts import security
 from app.accounts import service as accounts
 from app.config import Settings
 from app.db import make_engine, normalise_url
@@ -24,6 +26,9 @@ from app.migrate import upgrade
 from app.models import Role, Team, User
 
 PG_URL = os.environ.get("MOU_TEST_DATABASE_URL")
+# Minimum-cost argon2 for the suite: tests are about behaviour, not hash strength (the real parameters
+# cost ~0.5 s a hash on a busy 2-core machine, and the `world` fixture hashes seven passwords).
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PG_SKIP = "PostgreSQL run skipped: set MOU_TEST_DATABASE_URL (CI does) to run these tests on PostgreSQL too"
 
 
@@ -45,6 +50,12 @@ def drop_pg_database(base_url: str, url: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2 (still argon2id) with minimal cost; verification reads parameters from the hash."""
+    monkeypatch.setattr(security, "_hasher", CHEAP_HASHER)
 
 
 @pytest.fixture(scope="session")
@@ -177,7 +188,9 @@ def world(session: Session) -> World:
         team_a=team_a,
         team_b=team_b,
         admin=make_person(session, "admin@acme-sales.example", "Ada Admin", Role.admin, None),
-        manager_a=make_person(session, "maria.manager@acme-sales.example", "María Núñez", Role.manager, team_a),
+        manager_a=make_person(
+            session, "maria.manager@acme-sales.example", "María Núñez", Role.manager, team_a
+        ),
         manager_b=make_person(session, "mark.manager@acme-sales.example", "Mark Boss", Role.manager, team_b),
         rep_a1=make_person(session, "dana.whitfield@acme-sales.example", "Dana Whitfield", Role.rep, team_a),
         rep_a2=make_person(session, "leo.park@acme-sales.example", "Leo Park", Role.rep, team_a),

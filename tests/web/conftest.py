@@ -6,10 +6,8 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from app.accounts import security
 from app.intake.submit import MouInput, create_mou
 from app.models import Mou, Source
 
@@ -52,12 +50,6 @@ def sign_in(client: TestClient, email: str, password: str = "correct horse batte
     )
     assert response.status_code == 303, response.text
     return csrf_from(client.get("/settings").text)
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """Argon2 with minimal cost for these tests (the real parameters take ~0.5 s a hash on CI)."""
-    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
