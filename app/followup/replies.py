@@ -268,13 +268,13 @@ def handle_reply(
             envelope_from=inbound_row.envelope_from,
             envelope_to=inbound_row.envelope_to,
         )
+    if is_team_member(session, sender_address(inbound)):
+        return None  # a rep writing (even in the thread): intake's memo handling decides what that is
     thread = (
         Thread(mou, "token") if mou is not None else find_thread(session, inbound, settings, inbound_row.tag)
     )
     if thread is None:
         return None
-    if is_team_member(session, sender_address(inbound)):
-        return None  # a rep writing in the thread: intake's memo handling decides what that is
     reply = record_reply(session, settings, thread, inbound, inbound_row)
     detail = f"customer reply to MOU {thread.mou.id} ({reply.classification}, matched by {thread.matched_by})"
     return "customer_reply", detail, thread.mou.id
