@@ -31,7 +31,19 @@ def _count(rx: re.Pattern[str], text: str) -> int:
     return len(rx.findall(text))
 
 
+_OBS_COMP_SEEN: dict[str, tuple[int, int, int, int]] = {}  # per memo: clauses and sentences repeat
+
+
 def _obs_comp(text: str) -> tuple[int, int, int, int]:
+    seen = _OBS_COMP_SEEN.get(text)
+    if seen is None:
+        if len(_OBS_COMP_SEEN) > 4096:  # callers outside find_elements() never clear it
+            _OBS_COMP_SEEN.clear()
+        seen = _OBS_COMP_SEEN[text] = _obs_comp_counts(text)
+    return seen
+
+
+def _obs_comp_counts(text: str) -> tuple[int, int, int, int]:
     text = text.lower()
     os_, ow = _count(cues.OBS_STRONG, text), _count(cues.OBS_WEAK, text)
     cs, cw = (
@@ -130,6 +142,7 @@ def unit_labels(unit: Unit) -> set[str]:
 def find_elements(units: list[Unit]) -> dict[str, list[Unit]]:
     """Units supporting each required element, in memo order."""
     found: dict[str, list[Unit]] = {k: [] for k in _REQUIRED_KINDS}
+    _OBS_COMP_SEEN.clear()
     for unit in units:
         for label in unit_labels(unit):
             found[label].append(unit)

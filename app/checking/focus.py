@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 
+from app.checking.fastre import Gated
+
 _REP = re.compile(r"\b(?:we|we're|we've|we'll|our|ours|us|i|i'm|i've|i'll|my)\b", re.I)
 _CUSTOMER = re.compile(r"\b(?:you|you're|you've|you'll|you'd|your|yours)\b", re.I)
-_PRICING = re.compile(
-    r"\b(?:discount\w*|\d+\s?% off|percent off|special offer|promo(?:tion)?\w*|list price|"
-    r"per (?:user|seat|month) per (?:month|year)|free (?:onboarding|trial|months?|setup|training)|"
-    r"limited[- ]time|price (?:lock|increase|break)|pricing tiers?|our (?:pricing|prices|price|tiers?|"
-    r"plans? start)|(?:starts?|starting) at \$)",
-    re.I,
+_PRICING = Gated(
+    re.compile(
+        r"\b(?:discount\w*|\d+\s?% off|percent off|special offer|promo(?:tion)?\w*|list price|"
+        r"per (?:user|seat|month) per (?:month|year)|free (?:onboarding|trial|months?|setup|training)|"
+        r"limited[- ]time|price (?:lock|increase|break)|pricing tiers?|our (?:pricing|prices|price|tiers?|"
+        r"plans? start)|(?:starts?|starting) at \$)",
+        re.I,
+    )
 )
 
 

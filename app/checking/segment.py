@@ -107,8 +107,21 @@ def classify_label(label: str, anchored: bool = True) -> str | None:
 _LIST_MARK = re.compile(r"^\s*(?:#{1,6}\s*)?([-*•·–—▪◦●○>]\s|\(?\d{1,2}[.)]|\(?[a-hA-H][.)]\s)")
 
 
+_SEEN_MARKERS: dict[str, tuple[str, str]] = {}  # per memo: each line is looked at more than once
+_SEEN_HEADINGS: dict[str, tuple[str, str] | None] = {}
+
+
 def _strip_markers(line: str) -> tuple[str, str]:
     """The line without list/heading markers, and its list-marker type ('' when not a list item)."""
+    seen = _SEEN_MARKERS.get(line)
+    if seen is None:
+        if len(_SEEN_MARKERS) > 4096:  # callers outside segment() never clear it
+            _SEEN_MARKERS.clear()
+        seen = _SEEN_MARKERS[line] = _strip_markers_once(line)
+    return seen
+
+
+def _strip_markers_once(line: str) -> tuple[str, str]:
     m = _MARKER.match(line)
     core = line[m.end() :] if m else line.strip()
     core = _EMPH.sub("", core.strip()).strip()
@@ -123,6 +136,15 @@ def _strip_markers(line: str) -> tuple[str, str]:
 
 def parse_heading(line: str) -> tuple[str, str] | None:
     """(kind, inline content) when the line is a heading or a run-in label; None for ordinary text."""
+    if line in _SEEN_HEADINGS:
+        return _SEEN_HEADINGS[line]
+    if len(_SEEN_HEADINGS) > 4096:
+        _SEEN_HEADINGS.clear()
+    head = _SEEN_HEADINGS[line] = _parse_heading(line)
+    return head
+
+
+def _parse_heading(line: str) -> tuple[str, str] | None:
     core, _ = _strip_markers(line)
     if not core or _GREETING.match(core):
         return None
@@ -196,6 +218,8 @@ def _paragraphs(lines: list[str]) -> list[tuple[str, str, int]]:
 
 def segment(text: str) -> list[Unit]:
     """Turn normalised memo text into units with their section kinds."""
+    _SEEN_MARKERS.clear()
+    _SEEN_HEADINGS.clear()
     units: list[Unit] = []
     section: str | None = None
     runin = False  # a run-in label's scope ends at the next blank line or a shallower plain line

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from app.checking.fastre import Gated
+
 _I = re.I
 _YOU = r"(?:you(?:'re|’re| are| were| have| 've|'ve|’ve)?|your (?:team|board|company)|the (?:team|board))"
 
@@ -95,6 +97,7 @@ _STAGE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+_GATED = tuple((stage, Gated(rx)) for stage, rx in _STAGE_CUES)
 _VENDOR_SUBJECT = re.compile(
     r"\b(?:vendor|supplier|provider|distributor|partner)\s+(?:is|was)\s+being acquired", _I
 )
@@ -103,8 +106,8 @@ _VENDOR_SUBJECT = re.compile(
 def infer_stage(text: str) -> str | None:
     """The latest buying stage the memo gives clear evidence of, or None."""
     text = text.lower()  # the cue patterns are lower-case and compiled without re.I, for speed
-    for stage, rx in _STAGE_CUES:
-        for m in rx.finditer(text):
+    for stage, rx in _GATED:
+        for m in rx.finditer(text, text):
             if stage == "change" and _VENDOR_SUBJECT.search(text[max(0, m.start() - 60) : m.end() + 10]):
                 continue
             return stage
