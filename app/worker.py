@@ -30,8 +30,8 @@ def register_jobs(settings: Settings) -> None:
         return process_pending(session, settings)
 
     delivery_worker.register_periodic("inbound", inbound, every_seconds=0.5)
-    delivery_worker.register_periodic("reminders", lambda s: send_due_reminders(s, utcnow()), 300)
-    delivery_worker.register_periodic("digest", lambda s: send_weekly_digests(s, utcnow()), 900)
+    delivery_worker.register_periodic("reminders", lambda s: send_due_reminders(s, utcnow(), settings), 300)
+    delivery_worker.register_periodic("digest", lambda s: send_weekly_digests(s, utcnow(), settings), 900)
 
 
 def run_forever(settings: Settings | None = None) -> None:
