@@ -243,6 +243,11 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 
 def part_text(part: Message) -> str:
     """A leaf part's content as text: transfer encoding undone, charset decoded with fallbacks."""
+    # NUL carries no meaning in mail text and PostgreSQL cannot store it in a text column.
+    return _part_text(part).replace("\x00", "")
+
+
+def _part_text(part: Message) -> str:
     try:
         data = part.get_payload(decode=True)
     except Exception:
