@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from app.checking.fastre import Lowered
+
 _I = re.I
 
 NUM_WORDS = (
@@ -251,3 +253,20 @@ PLACEHOLDER = re.compile(
     r"placeholder|fill (?:in|this in)|lorem ipsum|\[.*\]|<.*>)(?:\W|$)",
     _I,
 )
+
+# Every use of these is a truth value or a position, so they run on lower-cased text without re.I, which
+# Python's regex engine matches several times faster (the same matches; see fastre.Lowered).
+META = Lowered(META)
+REP_VOICE = Lowered(REP_VOICE)
+VENDOR_OUTCOME = Lowered(VENDOR_OUTCOME)
+QUANTITY = Lowered(QUANTITY)
+SIT_TEAM_OF = Lowered(SIT_TEAM_OF)
+SIT_PROCESS = Lowered(SIT_PROCESS)
+GOAL_WANT = Lowered(GOAL_WANT)
+GOAL_PHRASE = Lowered(GOAL_PHRASE)
+GOAL_TARGET = Lowered(GOAL_TARGET)
+GOAL_VERB_START = Lowered(GOAL_VERB_START)
+CUSTOMER_ACTION = Lowered(CUSTOMER_ACTION)
+IMPERATIVE = Lowered(IMPERATIVE)
+TIMEFRAME = Lowered(TIMEFRAME)
+PLACEHOLDER = Lowered(PLACEHOLDER)

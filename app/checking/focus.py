@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from app.checking.fastre import Gated
+from app.checking.fastre import Gated, Lowered
 
-_REP = re.compile(r"\b(?:we|we're|we've|we'll|our|ours|us|i|i'm|i've|i'll|my)\b", re.I)
-_CUSTOMER = re.compile(r"\b(?:you|you're|you've|you'll|you'd|your|yours)\b", re.I)
+_REP = Lowered(re.compile(r"\b(?:we|we're|we've|we'll|our|ours|us|i|i'm|i've|i'll|my)\b", re.I))
+_CUSTOMER = Lowered(re.compile(r"\b(?:you|you're|you've|you'll|you'd|your|yours)\b", re.I))
 _PRICING = Gated(
     re.compile(
         r"\b(?:discount\w*|\d+\s?% off|percent off|special offer|promo(?:tion)?\w*|list price|"
