@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import event, func, select
@@ -33,7 +34,7 @@ from app.models import Mou, Role, User
 from app.review.service import encode_cursor, list_queue
 
 PAGE = 50
-FOLLOW_PAGES = 50
+FOLLOW_PAGES = 50  # page 51 is reached by following cursors from the first page
 REPEAT = 25
 
 
@@ -115,29 +116,44 @@ def query_plan(engine: Engine, session: Session, user: User, cursor: str | None)
     return [row[-1] for row in rows]
 
 
-def measure(size: int) -> dict[str, float]:
-    """Load SIZE MOUs and time the first page, page 50 (followed) and a page 90% deep."""
+@dataclass
+class Loaded:
+    """One loaded database, its manager and the cursors to time."""
+
+    size: int
+    engine: Engine
+    session: Session
+    user: User
+    cursors: dict[str, str | None]
+
+
+def prepare(size: int, directory: Path) -> Loaded:
+    """Load SIZE MOUs and find the first page, page 51 (cursors followed) and a page 90% deep."""
     print(f"\n== {size:,} MOUs")
-    with tempfile.TemporaryDirectory(prefix="mou-bench-") as tmp:
-        engine = load(size, Path(tmp))
-        with Session(engine) as session:
-            user = manager(session)
-            after_50 = follow(session, user, FOLLOW_PAGES)
-            deep = deep_cursor(session, user, 0.9)
-            result = {
-                "first": median_ms(lambda: list_queue(session, user, limit=PAGE)),
-                "page50": median_ms(lambda: list_queue(session, user, cursor=after_50, limit=PAGE)),
-                "deep90": median_ms(lambda: list_queue(session, user, cursor=deep, limit=PAGE)),
-            }
-            plan = query_plan(engine, session, user, deep)
-        engine.dispose()
+    engine = load(size, directory)
+    session = Session(engine)
+    user = manager(session)
+    cursors = {
+        "first": None,
+        "page51": follow(session, user, FOLLOW_PAGES),
+        "deep90": deep_cursor(session, user, 0.9),
+    }
     print(f"  manager {user.email} (team {user.team_id})")
-    for name, ms in result.items():
-        print(f"  {name:7} {ms:8.2f} ms")
-    print("  plan:   " + " | ".join(plan))
+    print("  plan:   " + " | ".join(plan := query_plan(engine, session, user, cursors["deep90"])))
     if not any("ix_mou_queue" in line for line in plan):
         print("  WARNING: the queue index ix_mou_queue is not used")
-    return result
+    return Loaded(size, engine, session, user, cursors)
+
+
+def measure(loaded: list[Loaded], rounds: int) -> dict[int, dict[str, float]]:
+    """Median ms per query; sizes are timed in alternating rounds so machine load hits all alike."""
+    samples: dict[int, dict[str, list[float]]] = {x.size: {k: [] for k in x.cursors} for x in loaded}
+    for _ in range(rounds):
+        for x in loaded:
+            for name, cursor in x.cursors.items():
+                run = lambda x=x, cursor=cursor: list_queue(x.session, x.user, cursor=cursor, limit=PAGE)  # noqa: E731
+                samples[x.size][name].append(median_ms(run, repeat=REPEAT // 5))
+    return {size: {k: statistics.median(v) for k, v in by.items()} for size, by in samples.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,7 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", help="explicit sizes (the first is the baseline)")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([10_000, 1_000_000] if args.big else [10_000, 100_000])
-    results = {size: measure(size) for size in sizes}
+    with tempfile.TemporaryDirectory(prefix="mou-bench-") as tmp:
+        loaded = [prepare(size, Path(tmp) / str(size)) for size in sizes]
+        results = measure(loaded, rounds=5)
+        for x in loaded:
+            x.session.close()
+            x.engine.dispose()
+    print("\n== median ms per page query (50 rows)")
+    for size, by in results.items():
+        print(f"  {size:>9,}: " + "  ".join(f"{name} {ms:7.2f} ms" for name, ms in by.items()))
     base = results[sizes[0]]
     print("\n== ratios against", f"{sizes[0]:,}", "(goal <= 1.5)")
     worst = 0.0

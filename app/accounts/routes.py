@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +9,7 @@ from app.accounts import service
 from app.accounts.deps import CurrentUser, SessionDep
 from app.errors import NotFound
 from app.models import ApiToken, Team
-from app.review.schemas import ErrorOut
+from app.review.schemas import ErrorOut, UtcDatetime
 
 ERRORS = {
     401: {"model": ErrorOut, "description": "No or invalid credentials"},
@@ -45,9 +43,9 @@ class TokenOut(BaseModel):
     id: int
     name: str
     prefix: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: UtcDatetime
+    last_used_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
 
 
 class TokenCreated(TokenOut):
@@ -94,7 +92,7 @@ def create_token(session: SessionDep, user: CurrentUser, body: TokenIn) -> Token
 @router.delete("/me/tokens/{token_id}", status_code=204, summary="Revoke an API token")
 def revoke_token(session: SessionDep, user: CurrentUser, token_id: int) -> Response:
     """Revoke one of the caller's own tokens."""
-    if not 0 < token_id < 2**63:
+    if not 0 < token_id < 2**31:  # 32-bit INTEGER ids on PostgreSQL
         raise NotFound("No such token.")
     service.revoke_token(session, user, token_id)
     return Response(status_code=204)

@@ -31,14 +31,20 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 SUBMIT_SOURCES = (Source.form, Source.api, Source.email, Source.smtp)
 
 
+# Documented in the schema; enforced by refuse_header_injection() so the error says what is wrong.
+ONE_LINE = {"pattern": r"^[^\x00-\x1f\x7f\x85\u2028\u2029]*$"}
+
+
 class MouInput(BaseModel):
     """What a rep may submit: the allow-listed memo fields, never owner, team or status."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    customer_email: str = Field(default="", max_length=320, description="The customer's email address.")
-    customer_name: str = Field(default="", max_length=200)
-    company: str = Field(default="", max_length=200)
+    customer_email: str = Field(
+        default="", max_length=320, json_schema_extra=ONE_LINE, description="The customer's email address."
+    )
+    customer_name: str = Field(default="", max_length=200, json_schema_extra=ONE_LINE)
+    company: str = Field(default="", max_length=200, json_schema_extra=ONE_LINE)
     meeting_date: date | None = None
     situation: str = Field(default="", max_length=20_000)
     goals: str = Field(default="", max_length=20_000)
@@ -50,7 +56,7 @@ class MouInput(BaseModel):
     template: str | None = Field(default=None, max_length=80, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
     body: str = Field(default="", max_length=200_000, description="Free-text memo (instead of the fields).")
     format: Literal["text", "html"] = "text"
-    subject: str = Field(default="", max_length=300)
+    subject: str = Field(default="", max_length=300, json_schema_extra=ONE_LINE)
 
     @property
     def is_free_text(self) -> bool:

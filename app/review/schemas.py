@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.intake.submit import ELEMENT_FIELDS, MouInput, missing_elements
 from app.models import Mou, Review, User
 
+
+def _as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive UTC timestamps; the API always says which zone it means."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 Verdict = Literal["approved", "coach", "revise"]
 
 
@@ -90,7 +97,7 @@ class MouItem(BaseModel):
     next_step_due: date | None
     reply_status: str
     source: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class ReviewOut(BaseModel):
@@ -101,13 +108,13 @@ class ReviewOut(BaseModel):
     verdict: str
     comment: str
     reviewer: PersonOut | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class TimelineEvent(BaseModel):
     """Something that happened to a memo."""
 
-    at: datetime
+    at: UtcDatetime
     kind: str
     title: str
     detail: dict[str, Any] = Field(default_factory=dict)
@@ -126,8 +133,8 @@ class MouDetail(MouItem):
     body_format: str
     template: str | None
     mode: str
-    sent_at: datetime | None
-    updated_at: datetime
+    sent_at: UtcDatetime | None
+    updated_at: UtcDatetime
     reviews: list[ReviewOut] = Field(default_factory=list)
     timeline: list[TimelineEvent] = Field(default_factory=list)
 

@@ -33,6 +33,7 @@ from app.models import (
 from app.models.mou import UNKNOWN_STAGE_RANK
 
 MAX_LIMIT = 200
+MAX_ID = 2**31 - 1  # ids and ranks are 32-bit INTEGER on PostgreSQL: larger values cannot match
 SEARCH_WINDOW = 5000  # rows a text search examines per page, so a search never scans a whole big team
 VERDICTS = ("approved", "coach", "revise")
 
@@ -107,7 +108,7 @@ def encode_cursor(sort: str, mou: Mou) -> str:
 def _decode_value(kind: type, value: Any) -> Any:
     if kind is Boolean and isinstance(value, bool):
         return value
-    if kind is Integer and isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+    if kind is Integer and isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID:
         return value
     if kind is DateTime and isinstance(value, str) and len(value) <= 40:
         return _as_utc(datetime.fromisoformat(value))
@@ -154,7 +155,7 @@ def _like_pattern(text: str) -> str:
 
 def _rep_condition(rep: str) -> ColumnElement[bool]:
     if rep.isdigit():
-        return Mou.rep_id == int(rep) if int(rep) < 2**63 else false()
+        return Mou.rep_id == int(rep) if int(rep) <= MAX_ID else false()
     user_id = select(User.id).where(User.email == normalise_email(rep)).scalar_subquery()
     return Mou.rep_id == user_id
 
@@ -178,7 +179,7 @@ def filter_conditions(filters: QueueFilters, today: date) -> list[ColumnElement[
     if filters.reply_status:
         conds.append(Mou.reply_status == filters.reply_status)
     if filters.team_id is not None:
-        conds.append(Mou.team_id == filters.team_id if filters.team_id < 2**63 else false())
+        conds.append(Mou.team_id == filters.team_id if filters.team_id <= MAX_ID else false())
     return conds
 
 

@@ -93,7 +93,7 @@ def test_memo_outside_scope_is_404(client, world, session, mou, method, path, wh
 
 @pytest.mark.parametrize(("method", "path"), MOU_ROUTES)
 def test_missing_and_absurd_ids_are_404(client, world, method, path):
-    for bad in (0, -1, 999_999, 2**63, 2**64 + 5):
+    for bad in (0, -1, 999_999, 2**31 - 1, 2**31, 2**32, 2**63, 2**64 + 5):
         response = call(client, method, path, bad, world.admin.headers)
         assert response.status_code == 404, (bad, response.text)
 
@@ -185,4 +185,5 @@ def test_token_create_list_revoke(client, world):
     revoke = client.delete(f"/api/me/tokens/{created.json()['id']}", headers=world.rep_a1.headers)
     assert revoke.status_code == 204
     assert client.get("/api/me", headers=new_headers).status_code == 401
-    assert client.delete(f"/api/me/tokens/{2**64}", headers=world.rep_a1.headers).status_code == 404
+    for bad in (2**31, 2**63, 2**64):
+        assert client.delete(f"/api/me/tokens/{bad}", headers=world.rep_a1.headers).status_code == 404
