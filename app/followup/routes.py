@@ -11,8 +11,9 @@ from app.accounts.deps import CurrentUser, MouDep, SessionDep
 from app.followup import schemas, service
 from app.followup.reminders import today_of
 from app.models import utcnow
+from app.review.routes import ERRORS
 
-router = APIRouter(tags=["follow-up"])
+router = APIRouter(tags=["follow-up"], responses=ERRORS)
 
 StageFilter = Literal[
     "change", "discontent", "research", "comparison", "fear", "commitment", "expectations", "satisfaction"

@@ -17,8 +17,16 @@ from app.intake.errors import BodyTooLarge, MalformedPayload, UnknownProvider
 from app.intake.inbound import InboundEmail
 from app.intake.providers import ADAPTERS, ses
 from app.models import InboundMessage
+from app.review.routes import ERRORS
+from app.review.schemas import ErrorOut
 
-router = APIRouter(tags=["intake"])
+router = APIRouter(tags=["intake"], responses=ERRORS)
+WEBHOOK_ERRORS = {
+    400: {"model": ErrorOut, "description": "The payload or the email in it cannot be read"},
+    413: {"model": ErrorOut, "description": "Body over MOU_WEBHOOK_MAX_BYTES"},
+    429: {"model": ErrorOut, "description": "Too many requests from this address"},
+    503: {"model": ErrorOut, "description": "The provider's secret is not configured"},
+}
 
 
 async def read_capped_body(request: Request, max_bytes: int) -> bytes:
@@ -54,7 +62,7 @@ class WebhookAck(BaseModel):
     detail: str | None = None
 
 
-@router.post("/webhooks/inbound/{provider}", response_model=WebhookAck)
+@router.post("/webhooks/inbound/{provider}", response_model=WebhookAck, responses=WEBHOOK_ERRORS)
 def inbound_webhook(
     provider: str, request: Request, body: WebhookBody, session: SessionDep, settings: SettingsDep
 ) -> WebhookAck:
