@@ -169,10 +169,18 @@ def smtpd(
 
 @templates_cli.command("check")
 def templates_check() -> None:
-    """Lint every customer-email template (syntax, variables, both parts)."""
+    """Lint every customer-email template, shipped and admin-added (syntax, variables, both parts)."""
+    from app.compose.lint import admin_templates
     from app.compose.lint import templates_check as run_check
+    from app.config import get_settings
+    from app.db import make_engine, session_scope
+    from app.migrate import upgrade
 
-    raise typer.Exit(run_check())
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    with session_scope(make_engine(settings)) as session:
+        admin = admin_templates(session)
+    raise typer.Exit(run_check(admin=admin))
 
 
 def main() -> None:

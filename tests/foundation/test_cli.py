@@ -66,3 +66,10 @@ def test_check_command_reads_a_file(env, tmp_path):
     assert done.returncode == 1  # incomplete memo
     assert "goals" in done.stdout.lower()
     assert run(env, "check", str(tmp_path / "missing.txt"), ok=False).returncode == 1
+
+
+def test_templates_check_and_worker_once(env):
+    assert "templates ok" in run(env, "templates", "check").stdout
+    run(env, "demo", "--if-empty")
+    out = run(env, "worker", "--once").stdout
+    assert out.startswith("processed ")
