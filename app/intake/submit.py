@@ -277,9 +277,17 @@ def _transient_mou(session: Session, rep: User, data: MouInput) -> Mou:
 
 
 def preview(
-    session: Session, mou_or_input: Mou | MouInput, rep: User, settings: Settings | None = None
+    session: Session, mou_or_input: Mou | MouInput, rep: User | None = None, settings: Settings | None = None
 ) -> dict[str, str]:
-    """The customer email as it would be sent: {subject, html, text}; nothing is stored."""
-    mou = mou_or_input if isinstance(mou_or_input, Mou) else _transient_mou(session, rep, mou_or_input)
+    """The customer email as it would be sent: {subject, html, text}; nothing is stored.
+
+    A stored Mou renders as its own rep's; an unsaved draft (MouInput) needs the writing `rep`.
+    """
+    if isinstance(mou_or_input, Mou):
+        mou = mou_or_input
+    elif rep is not None:
+        mou = _transient_mou(session, rep, mou_or_input)
+    else:
+        raise TypeError("preview() of an unsaved draft needs the rep who writes it")
     rendered = render_for_mou(session, mou, settings or get_settings())
     return {"subject": rendered.subject, "html": rendered.html, "text": rendered.text}

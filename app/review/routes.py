@@ -111,8 +111,7 @@ def get_mou(session: SessionDep, mou: MouDep) -> schemas.MouDetail:
 @router.get("/mous/{mou_id}/preview", response_model=schemas.PreviewOut, summary="Rendered customer email")
 def preview_mou(session: SessionDep, mou: MouDep, settings: SettingsDep) -> schemas.PreviewOut:
     """The customer email for this memo: subject, HTML and text."""
-    rep = session.get(User, mou.rep_id)
-    return schemas.PreviewOut(**preview(session, mou, rep, settings))
+    return schemas.PreviewOut(**preview(session, mou, settings=settings))
 
 
 @router.post("/mous/{mou_id}/reviews", response_model=schemas.ReviewOut, status_code=201, summary="Review")

@@ -7,7 +7,9 @@ import json
 from datetime import date
 
 import pytest
+from sqlmodel import select
 
+from app.models import Mou
 from app.review.service import QueueFilters, list_queue
 from tests.api.helpers import T0, days, insert_mou
 
@@ -73,9 +75,14 @@ def test_rep_pages_newest_first(client, world, crowd, limit):
     assert ids == [m.id for m in sorted(mine, key=lambda m: (m.created_at, m.id), reverse=True)]
 
 
-def test_admin_sees_all_teams(client, world, crowd):
-    ids, _ = all_pages(client, world.admin.headers, limit=10)
-    assert len(ids) == len(set(ids)) == 40
+@pytest.mark.parametrize("limit", [1, 7, 200])
+def test_admin_sees_all_teams_in_one_queue_order(client, world, session, crowd, limit):
+    insert_mou(session, world.admin.user, created_at=T0 - days(1))  # an admin has no team
+    session.commit()
+    ids, _ = all_pages(client, world.admin.headers, limit=limit)
+    everything = session.exec(select(Mou)).all()
+    assert len(everything) == 41
+    assert ids == [m.id for m in sorted(everything, key=queue_key)]
     team_b, _ = all_pages(client, world.admin.headers, team=world.team_b.id)
     assert len(team_b) == 3
 
