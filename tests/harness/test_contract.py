@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 from app.config import Settings
 from app.main import create_app
 
-MAX_EXAMPLES = int(os.environ.get("MOU_FUZZ_EXAMPLES", "10"))
+MAX_EXAMPLES = int(os.environ.get("MOU_FUZZ_EXAMPLES", "6"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
