@@ -27,7 +27,7 @@ ELEMENT_FIELDS = ("situation", "goals", "obstacles", "complications", "next_step
 HEADER_FIELDS = ("customer_email", "customer_name", "company", "subject")
 # Characters that end or smuggle a header line: CR, LF, NUL, VT, FF, NEL, LS, PS (and other C0 controls).
 _HEADER_BREAKERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 SUBMIT_SOURCES = (Source.form, Source.api, Source.email, Source.smtp)
 
 
@@ -78,7 +78,7 @@ def refuse_header_injection(data: MouInput) -> None:
 def _refuse_unstorable_text(data: MouInput) -> None:
     """NUL and lone surrogates cannot be stored (PostgreSQL refuses them): a clear 422, not a 500."""
     for name, value in data.model_dump().items():
-        if isinstance(value, str) and ("\x00" in value or _SURROGATE.search(value)):
+        if isinstance(value, str) and ("\x00" in value or SURROGATE.search(value)):
             raise InvalidInput(f"The field '{name}' contains a NUL or invalid Unicode character.", field=name)
 
 

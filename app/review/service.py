@@ -28,7 +28,7 @@ from app.accounts.service import mou_visibility, normalise_email
 from app.config import Settings, get_settings
 from app.delivery.service import enqueue_coaching
 from app.errors import Forbidden, InvalidInput
-from app.intake.submit import audit
+from app.intake.submit import SURROGATE, audit
 from app.models import (
     ELEMENT_BITS,
     STAGE_ORDER,
@@ -226,6 +226,7 @@ def list_queue(
 ) -> Page:
     """One page of the memos this user may see, in queue order, with the cursor for the next page."""
     filters = filters or QueueFilters()
+    _refuse_unsearchable(filters)
     sort = sort or default_sort(user)
     limit = max(1, min(limit, MAX_LIMIT))
     today = today or utcnow().date()
@@ -249,6 +250,15 @@ def _merge_teams(session: Session, stmt: Select, limit: int) -> Select:
         part = stmt.where(team_cond).order_by(*_order_by("queue")).limit(limit + 1).subquery()
         parts.append(select(part.c.id))
     return select(Mou).where(Mou.id.in_(union_all(*parts)))
+
+
+def _refuse_unsearchable(filters: QueueFilters) -> None:
+    """NUL cannot be searched for (PostgreSQL refuses it in text): a clear 422 instead of a 500."""
+    for name in ("q", "rep"):
+        value = getattr(filters, name)
+        if value and ("\x00" in value or SURROGATE.search(value)):
+            message = f"The filter '{name}' contains a NUL or invalid Unicode character."
+            raise InvalidInput(message, field=name)
 
 
 def _with_reps(session: Session, mous: list[Mou]) -> list[QueueRow]:

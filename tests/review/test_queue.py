@@ -172,7 +172,15 @@ def test_filters(client, world, session):
     assert ids(q="zoë") == {c.id}
     assert ids(q="ACME") == {a.id}
     assert ids(status="held", rep=str(rep2.id)) == set()
-    for bad in ({"status": "lost"}, {"stage": "bargaining"}, {"missing": "budget"}, {"q": "x" * 101}):
+    bad_filters = [
+        {"status": "lost"},
+        {"stage": "bargaining"},
+        {"missing": "budget"},
+        {"q": "x" * 101},
+        {"q": "a\x00b"},
+        {"rep": "\x00"},
+    ]
+    for bad in bad_filters:
         assert client.get("/api/mous", params=bad, headers=world.manager_a.headers).status_code == 422
 
 
