@@ -9,9 +9,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from email import policy
+from email.feedparser import BytesFeedParser
 from email.header import decode_header
 from email.message import EmailMessage, Message
-from email.parser import BytesParser
 from email.utils import getaddresses
 from functools import cached_property
 from typing import Any
@@ -23,6 +23,7 @@ MAX_DEPTH = 30
 # Counted before parsing: every nesting level needs one multipart/message Content-Type header.
 MAX_CONTAINER_HEADERS = 200
 DEFAULT_MAX_BYTES = 30 * 1024 * 1024
+_PARSE_CHUNK = 64 * 1024
 
 _CONTAINER_RE = re.compile(rb"(?im)^content-type:\s*(?:multipart|message)/")
 # WHATWG: these labels mean windows-1252 in practice (Outlook and friends mislabel 8-bit text).
@@ -83,7 +84,7 @@ def parse_message(raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> EmailMessag
     if len(_CONTAINER_RE.findall(raw)) > MAX_CONTAINER_HEADERS:
         raise MalformedEmail("The message has too many nested MIME parts.")
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = _parse_in_chunks(raw)
     except RecursionError as exc:
         raise MalformedEmail("The message is nested too deeply to read.") from exc
     except Exception as exc:  # the stdlib parser is lenient; anything it still raises is the input's fault
@@ -91,6 +92,16 @@ def parse_message(raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> EmailMessag
     if mime_depth(msg) > MAX_DEPTH:
         raise MalformedEmail(f"The message nests MIME parts more than {MAX_DEPTH} levels deep.")
     return msg  # type: ignore[return-value]
+
+
+def _parse_in_chunks(raw: bytes) -> EmailMessage:
+    # BytesParser decodes the whole message into one str and wraps it in a StringIO (4 bytes a
+    # character): ~6x the message at peak. Feeding the same parser slices keeps it near 1.5x.
+    parser = BytesFeedParser(policy=policy.default)
+    view = memoryview(raw)
+    for start in range(0, len(raw), _PARSE_CHUNK):
+        parser.feed(bytes(view[start : start + _PARSE_CHUNK]))
+    return parser.close()  # type: ignore[return-value]
 
 
 def make_inbound(
