@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Run as a script: the repo root instead of bench/ (bench/queue.py would shadow the stdlib's queue).
+if sys.path[0] == str(Path(__file__).resolve().parent):
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import httpx
 from sqlalchemy import create_engine, text

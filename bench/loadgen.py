@@ -5,6 +5,13 @@ requests of the file (format in wrk_post.lua), none twice, and prints one BENCH_
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Not bench/ on the path: bench/queue.py would shadow the standard library's queue.
+if sys.path[0] == str(Path(__file__).resolve().parent):
+    sys.path.pop(0)
+
 import argparse
 import asyncio
 import json
