@@ -12,7 +12,7 @@ from app.accounts import service
 from app.accounts.security import SESSION_COOKIE, csrf_valid, read_session
 from app.config import Settings
 from app.errors import Forbidden, MouNotFound, Unauthorized
-from app.models import Mou, Role, User
+from app.models import Mou, Role, User, valid_id
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -107,7 +107,7 @@ CurrentAdmin = Annotated[User, Depends(get_current_admin)]
 
 def load_visible_mou(session: Session, user: User, mou_id: int) -> Mou:
     """The MOU if this user may see it; 404 otherwise (never reveal that it exists)."""
-    if not 0 < mou_id < 2**31:  # ids are 32-bit INTEGER on PostgreSQL; larger ones cannot exist
+    if not valid_id(mou_id):
         raise MouNotFound()
     stmt = select(Mou).where(Mou.id == mou_id, service.mou_visibility(user))
     mou = session.exec(stmt).first()

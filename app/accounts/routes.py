@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.accounts import service
 from app.accounts.deps import CurrentUser, SessionDep
 from app.errors import NotFound
-from app.models import ApiToken, Team
+from app.models import ApiToken, Team, valid_id
 from app.review.schemas import ErrorOut, UtcDatetime
 
 ERRORS = {
@@ -92,7 +92,7 @@ def create_token(session: SessionDep, user: CurrentUser, body: TokenIn) -> Token
 @router.delete("/me/tokens/{token_id}", status_code=204, summary="Revoke an API token")
 def revoke_token(session: SessionDep, user: CurrentUser, token_id: int) -> Response:
     """Revoke one of the caller's own tokens."""
-    if not 0 < token_id < 2**31:  # 32-bit INTEGER ids on PostgreSQL
+    if not valid_id(token_id):
         raise NotFound("No such token.")
     service.revoke_token(session, user, token_id)
     return Response(status_code=204)

@@ -16,7 +16,7 @@ from app.intake import service, verify
 from app.intake.errors import BodyTooLarge, MalformedPayload, UnknownProvider
 from app.intake.inbound import InboundEmail
 from app.intake.providers import ADAPTERS, ses
-from app.models import InboundMessage
+from app.models import MAX_ID, InboundMessage, valid_id
 from app.review.routes import ERRORS
 from app.review.schemas import ErrorOut
 
@@ -151,7 +151,7 @@ def list_inbound(
     outcome: Annotated[str | None, Query(max_length=32)] = None,
 ) -> InboundPage:
     """Every inbound email with its outcome (admins), cursor-paginated."""
-    after = int(cursor) if cursor and cursor.isdigit() and int(cursor) < 2**63 else None
+    after = int(cursor) if cursor and cursor.isdigit() and int(cursor) <= MAX_ID else None
     rows, nxt = service.list_inbound(session, cursor=after, limit=limit, outcome=outcome)
     return InboundPage(items=[_item(r) for r in rows], next_cursor=str(nxt) if nxt else None)
 
@@ -161,7 +161,7 @@ def reprocess_inbound(
     inbound_id: int, session: SessionDep, settings: SettingsDep, admin: CurrentAdmin
 ) -> InboundItem:
     """Run one stored email through the pipeline again (admins)."""
-    if not 0 < inbound_id < 2**63:
+    if not valid_id(inbound_id):
         raise NotFound("No such inbound message.")
     return _item(service.reprocess(session, inbound_id, settings))
 

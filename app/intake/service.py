@@ -18,7 +18,17 @@ from app.intake.errors import MalformedEmail, SignatureInvalid
 from app.intake.inbound import InboundEmail, header_addresses, make_inbound, safe_text
 from app.intake.memos import create_mou, missing_elements, run_checker, status_for
 from app.intake.understand import Reading, read_email, recipients_for_us, route, split_address
-from app.models import Delivery, InboundMessage, Mou, MouStatus, User, UserAddress, WebhookNonce, utcnow
+from app.models import (
+    Delivery,
+    InboundMessage,
+    Mou,
+    MouStatus,
+    User,
+    UserAddress,
+    WebhookNonce,
+    utcnow,
+    valid_id,
+)
 
 log = logging.getLogger("mou.intake")
 # Providers that always tell us the SMTP envelope (an empty sender there is a real null sender).
@@ -147,7 +157,7 @@ def process_inbound(session: Session, inbound_id: int, settings: Settings | None
 
 def reprocess(session: Session, inbound_id: int, settings: Settings | None = None) -> InboundMessage:
     """Run a stored message through the pipeline again (after a fix); an existing MOU is kept."""
-    row = session.get(InboundMessage, inbound_id) if 0 < inbound_id < 2**63 else None
+    row = session.get(InboundMessage, inbound_id) if valid_id(inbound_id) else None
     if row is None:
         raise NotFound("No such inbound message.")
     if row.mou_id is not None and session.get(Mou, row.mou_id) is not None:

@@ -1,7 +1,7 @@
 """All table models, imported together so Alembic and the app see one metadata."""
 
 from app.models.accounts import ApiToken, Role, Team, User, UserAddress
-from app.models.base import metadata, utcnow
+from app.models.base import MAX_ID, metadata, utcnow, valid_id
 from app.models.mail import Delivery, InboundMessage, WebhookNonce
 from app.models.mou import (
     ELEMENT_BITS,
@@ -19,6 +19,7 @@ from app.models.ops import AuditLog, EmailTemplate, JobRun
 
 __all__ = [
     "ELEMENT_BITS",
+    "MAX_ID",
     "STAGE_ORDER",
     "ApiToken",
     "AuditLog",
@@ -41,4 +42,5 @@ __all__ = [
     "missing_mask",
     "stage_rank",
     "utcnow",
+    "valid_id",
 ]

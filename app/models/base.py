@@ -32,3 +32,12 @@ def utcnow() -> datetime:
 def ts_column(**kw: Any) -> Column:
     """A timezone-aware timestamp column (a fresh Column per model field)."""
     return Column(DateTime(timezone=True), **kw)
+
+
+# Primary keys are 32-bit INTEGER on PostgreSQL; a larger id from a URL cannot exist (and would raise).
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value: int) -> bool:
+    """True when `value` can be a primary key (so lookups never overflow the column)."""
+    return 0 < value <= MAX_ID

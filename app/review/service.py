@@ -31,6 +31,7 @@ from app.errors import Forbidden, InvalidInput
 from app.intake.submit import SURROGATE, audit
 from app.models import (
     ELEMENT_BITS,
+    MAX_ID,
     STAGE_ORDER,
     CustomerReply,
     Delivery,
@@ -47,7 +48,6 @@ from app.models.mou import UNKNOWN_STAGE_RANK
 
 MAX_LIMIT = 200
 MERGE_MAX_TEAMS = 100
-MAX_ID = 2**31 - 1  # ids and ranks are 32-bit INTEGER on PostgreSQL: larger values cannot match
 SEARCH_WINDOW = 5000  # rows a text search examines per page, so a search never scans a whole big team
 VERDICTS = ("approved", "coach", "revise")
 

@@ -10,7 +10,7 @@ from app.accounts import service as accounts
 from app.accounts.deps import SessionDep, SettingsDep
 from app.errors import DomainError, NotFound
 from app.intake import service as intake
-from app.models import EmailTemplate, Role, Team, User
+from app.models import MAX_ID, EmailTemplate, Role, Team, User, valid_id
 from app.web.deps import CsrfForm, PageAdmin, field
 from app.web.mou_form import template_choices
 from app.web.templating import render
@@ -107,7 +107,7 @@ def templates(request: Request, user: PageAdmin, session: SessionDep) -> Respons
 def inbound(request: Request, user: PageAdmin, session: SessionDep) -> Response:
     """Received emails, newest first, with what became of each."""
     cursor = request.query_params.get("cursor", "")
-    after = int(cursor) if cursor.isdigit() and int(cursor) < 2**63 else None
+    after = int(cursor) if cursor.isdigit() and int(cursor) <= MAX_ID else None
     rows, next_cursor = intake.list_inbound(session, cursor=after, limit=50)
     notice = NOTICES.get(request.query_params.get("done", ""))
     return render(request, "admin/inbound.html", rows=rows, next_cursor=next_cursor, notice=notice)
@@ -118,7 +118,7 @@ def reprocess(
     inbound_id: int, user: PageAdmin, _form: CsrfForm, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """Run one stored email through the pipeline again."""
-    if not 0 < inbound_id < 2**63:
+    if not valid_id(inbound_id):
         raise NotFound("No such inbound message.")
     intake.reprocess(session, inbound_id, settings)
     return RedirectResponse("/admin/inbound?done=reprocessed", 303)

@@ -14,7 +14,7 @@ from app.accounts.deps import SessionDep, SettingsDep, user_from_cookie
 from app.accounts.security import SESSION_COOKIE, SESSION_MAX_AGE, sign_session, verify_password
 from app.config import Settings
 from app.errors import DomainError, Forbidden, NotFound
-from app.models import Role, User
+from app.models import Role, User, valid_id
 from app.web.deps import CsrfForm, PageUser, field, read_form
 from app.web.ratelimit import SlidingWindowLimiter
 from app.web.templating import render
@@ -181,7 +181,7 @@ def create_token(request: Request, user: PageUser, form: CsrfForm, session: Sess
 @router.post("/settings/tokens/{token_id}/revoke", include_in_schema=False)
 def revoke_token(token_id: int, user: PageUser, _form: CsrfForm, session: SessionDep) -> Response:
     """Revoke one of the user's own tokens."""
-    if not 0 < token_id < 2**63:
+    if not valid_id(token_id):
         raise NotFound("No such token.")
     accounts.revoke_token(session, user, token_id)
     return RedirectResponse("/settings?done=revoked", 303)

@@ -70,7 +70,7 @@ def submit_mou(request: Request, user: PageUser, form: CsrfForm, session: Sessio
         with session.begin_nested():
             mou = submit.create_mou(session, user, data, source=Source.form)
             if action == "send":
-                submit.send_mou(session, mou, user)
+                submit.send_mou(session, mou, user, request.app.state.settings)
     except DomainError as exc:
         mou_form.errors.append(exc.message)
         return _new_page(request, session, mou_form, locals().get("checklist"), status=exc.status)
@@ -200,7 +200,7 @@ def send_saved(
     if mou.rep_id != user.id:
         raise Forbidden("Only the rep who wrote this memo can send it.")
     with session.begin_nested():
-        submit.send_mou(session, mou, user)
+        submit.send_mou(session, mou, user, request.app.state.settings)
     return RedirectResponse(f"/mous/{mou.id}?done=sent", 303)
 
 
@@ -213,7 +213,8 @@ def review_mou(
     comment = field(form, "comment")
     try:
         with session.begin_nested():
-            review.add_review(session, user, mou, field(form, "verdict"), comment)
+            verdict = field(form, "verdict")
+            review.add_review(session, user, mou, verdict, comment, request.app.state.settings)
     except DomainError as exc:
         if exc.status != 422:
             raise
