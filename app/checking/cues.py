@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.checking.fastre import Lowered
+from app.checking.lexicon import Lexicon, LexiconSet
 
 _I = re.I
 
@@ -270,3 +271,26 @@ CUSTOMER_ACTION = Lowered(CUSTOMER_ACTION)
 IMPERATIVE = Lowered(IMPERATIVE)
 TIMEFRAME = Lowered(TIMEFRAME)
 PLACEHOLDER = Lowered(PLACEHOLDER)
+
+# --- one pass per text ------------------------------------------------------------------------------------
+# The cue lexicons a sentence or clause is judged by, matched together word by word (see lexicon.py):
+# each word of the lower-cased text looks up the phrases it can start, so a text is read once instead
+# of once per lexicon.
+
+
+def _lexicon(rx: re.Pattern[str] | Lowered) -> Lexicon:
+    if isinstance(rx, Lowered):
+        if rx.fast is None:
+            raise ValueError("a case-sensitive pattern cannot run on lower-cased text")
+        rx = rx.fast
+    return Lexicon(rx)
+
+
+SIGNAL_NAMES = (
+    "obs_strong", "obs_weak", "comp_strong", "comp_weak", "month",
+    "meta", "vendor_outcome", "goal_want", "sit_team_of", "sit_process",
+)  # fmt: skip
+_SIGNAL_PATTERNS = (OBS_STRONG, OBS_WEAK, COMP_STRONG, COMP_WEAK, MONTH_RX, META, VENDOR_OUTCOME, GOAL_WANT)
+SIGNALS = LexiconSet(
+    dict(zip(SIGNAL_NAMES, map(_lexicon, (*_SIGNAL_PATTERNS, SIT_TEAM_OF, SIT_PROCESS)), strict=True))
+)

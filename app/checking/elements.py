@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from app.checking import cues
+from app.checking.fastre import _ODD
 from app.checking.segment import Unit
 
 _CLAUSE_SPLIT = re.compile(
@@ -27,49 +28,52 @@ class Signals:
     comp_strong: int
 
 
-def _count(rx: re.Pattern[str], text: str) -> int:
-    return len(rx.findall(text))
+_SEEN: dict[str, tuple[int, ...]] = {}  # per memo: clauses and sentences repeat
 
 
-_OBS_COMP_SEEN: dict[str, tuple[int, int, int, int]] = {}  # per memo: clauses and sentences repeat
-
-
-def _obs_comp(text: str) -> tuple[int, int, int, int]:
-    seen = _OBS_COMP_SEEN.get(text)
+def signals(text: str) -> tuple[int, ...]:
+    """Match counts of every cue lexicon (cues.SIGNAL_NAMES order) in one pass over the text's words."""
+    seen = _SEEN.get(text)
     if seen is None:
-        if len(_OBS_COMP_SEEN) > 4096:  # callers outside find_elements() never clear it
-            _OBS_COMP_SEEN.clear()
-        seen = _OBS_COMP_SEEN[text] = _obs_comp_counts(text)
+        if len(_SEEN) > 4096:  # callers outside find_elements() never clear it
+            _SEEN.clear()
+        low = text.lower()
+        seen = tuple(map(len, cues.SIGNALS.scan(low)))
+        if not text.isascii() and _ODD.search(text):  # case folding differs: judge the original
+            seen = seen[:5] + tuple(
+                int(rx.search(text) is not None)
+                for rx in (cues.META, cues.VENDOR_OUTCOME, cues.GOAL_WANT, cues.SIT_TEAM_OF, cues.SIT_PROCESS)
+            )
+        _SEEN[text] = seen
     return seen
 
 
-def _obs_comp_counts(text: str) -> tuple[int, int, int, int]:
-    text = text.lower()
-    os_, ow = _count(cues.OBS_STRONG, text), _count(cues.OBS_WEAK, text)
-    cs, cw = (
-        _count(cues.COMP_STRONG, text),
-        _count(cues.COMP_WEAK, text) + min(_count(cues.MONTH_RX, text), 1),
-    )
-    return 2 * os_ + ow, os_, 2 * cs + cw, cs
+_META, _VENDOR, _WANT, _TEAM_OF, _PROCESS = range(5, 10)
+
+
+def _obs_comp(text: str) -> tuple[int, int, int, int]:
+    os_, ow, cs, cw, month = signals(text)[:5]
+    return 2 * os_ + ow, os_, 2 * cs + cw + min(month, 1), cs
 
 
 def is_situation(text: str) -> bool:
     """A description of how the customer's business or set-up is today (sizes, tools, how work is done)."""
     if text.rstrip().endswith("?") or re.match(r"\W*(?:would|could|can|will|do|does|did) you\b", text, re.I):
         return False
-    has_qty = bool(cues.QUANTITY.search(text))
-    if cues.SIT_TEAM_OF.search(text):
+    sig = signals(text)
+    if sig[_TEAM_OF]:
         return True
-    strong = bool(cues.SIT_STRONG.search(text))
-    process = bool(cues.SIT_PROCESS.search(text))
-    return (strong and (has_qty or process)) or (process and has_qty)
+    process = bool(sig[_PROCESS])
+    if process and cues.QUANTITY.search(text):
+        return True
+    return bool(cues.SIT_STRONG.search(text)) and (process or bool(cues.QUANTITY.search(text)))
 
 
 def is_goal(text: str) -> bool:
     """The customer wanting an outcome ('you'd like to cut ...', 'the goal is ...')."""
-    if cues.VENDOR_OUTCOME.search(text) or cues.REP_VOICE.match(text):
+    if signals(text)[_VENDOR] or cues.REP_VOICE.match(text):
         return False
-    return bool(cues.GOAL_WANT.search(text) or cues.GOAL_PHRASE.search(text))
+    return bool(signals(text)[_WANT] or cues.GOAL_PHRASE.search(text))
 
 
 def clause_labels(sentence: str) -> set[str]:
@@ -88,7 +92,7 @@ def clause_labels(sentence: str) -> set[str]:
             labels.add("complications")
         elif obs_s or obs >= 2:
             labels.add("obstacles")
-        elif not comp and is_situation(clause) and not cues.GOAL_WANT.search(clause):
+        elif not comp and is_situation(clause) and not signals(clause)[_WANT]:
             labels.add("situation")
     if "obstacles" not in labels and "complications" not in labels:
         obs, _, comp, _ = _obs_comp(sentence)  # weak cues spread over clauses still add up
@@ -104,7 +108,7 @@ def headed_labels(unit: Unit) -> set[str]:
         return set()
     obs, _, comp, comp_s = _obs_comp(text)
     if kind == "goals":
-        if cues.VENDOR_OUTCOME.search(text) or (cues.REP_VOICE.match(text) and not is_goal(text)):
+        if signals(text)[_VENDOR] or (cues.REP_VOICE.match(text) and not is_goal(text)):
             return set()
         return {"goals"}
     if kind == "obstacles":
@@ -131,8 +135,8 @@ def unit_labels(unit: Unit) -> set[str]:
         return set()
     labels = clause_labels(text)
     if unit.section == "next_step":
-        labels &= {"complications"} if cues.COMP_STRONG.search(text.lower()) else set()
-    if cues.META.search(text) and not labels & {"goals", "situation"}:
+        labels &= {"complications"} if signals(text)[2] else set()
+    if signals(text)[_META] and not labels & {"goals", "situation"}:
         _, obs_s, _, comp_s = _obs_comp(text)
         if obs_s < 1 and comp_s < 1:
             return set()
@@ -142,7 +146,7 @@ def unit_labels(unit: Unit) -> set[str]:
 def find_elements(units: list[Unit]) -> dict[str, list[Unit]]:
     """Units supporting each required element, in memo order."""
     found: dict[str, list[Unit]] = {k: [] for k in _REQUIRED_KINDS}
-    _OBS_COMP_SEEN.clear()
+    _SEEN.clear()
     for unit in units:
         for label in unit_labels(unit):
             found[label].append(unit)

@@ -1,0 +1,293 @@
+"""Word-indexed cue lexicons: a text is split into words once, each word looks up the few cue phrases it
+can start, and only those phrases are verified at that word.
+
+A cue lexicon is written as one big alternation (`\\b(?:phrase|phrase|...)`). Python's regex engine
+tries every alternative at every position of a text, so a scan costs the whole lexicon times the text
+length. Here each alternative is filed, once at import, under the first letters of the word it must
+start with ("challeng\\w*" under "cha", "can't" under "can"). Checking a text then costs one dictionary
+look-up per word plus a match of the handful of phrases filed under that word, at that position only.
+The answers are the same as the full pattern's: same matches, same order, same counts.
+
+A lexicon whose phrases cannot all be filed by a leading word (a phrase starting with a digit class, a
+"$" or without a word boundary) keeps using its plain pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+
+from app.checking.fastre import _exact_one
+
+_WORD = re.compile(r"\w+")
+_KEY = 3  # a phrase is filed under (up to) the first three letters of its first word
+_CAP = 256
+
+
+def words(low: str) -> list[tuple[int, str]]:
+    """(start, word) for every run of word characters of an already lower-cased text."""
+    return [(m.start(), m.group()) for m in _WORD.finditer(low)]
+
+
+def _split_top(pattern: str) -> list[str]:
+    """The pattern's top-level alternatives (split at '|' outside groups and character classes)."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]" or (pattern[i - 1] == "[")
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _group_end(pattern: str, open_at: int) -> int:
+    """Index of the ')' closing the group opened at open_at."""
+    depth, i, in_class = 0, open_at, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] in ("^", "]"):
+                i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _fragments(pattern: str) -> list[str]:
+    """The pattern as an ordered list of single-phrase patterns whose alternation equals it."""
+    out: list[str] = []
+    for part in _split_top(pattern):
+        if part.startswith(r"\b(?:"):
+            end = _group_end(part, 2)
+            inner, rest = part[5:end], part[end + 1 :]
+            alts = _split_top(inner)
+            if len(alts) > 1:
+                out.extend(r"\b(?:" + alt + ")" + rest for alt in alts)
+                continue
+        out.append(part)
+    return out
+
+
+def _lead_strings(items: list) -> tuple[frozenset[str], bool] | None:
+    """The literal strings a phrase's match must start with (after its leading word boundary), and
+    whether a word boundary follows them."""
+    if not items or items[0] != (sre.AT, sre.AT_BOUNDARY):
+        return None  # without \\b a match could start inside a word
+    out = frozenset([""])
+    for k, (op, av) in enumerate(items[1:], 1):
+        if op is sre.AT:
+            return out, av is sre.AT_BOUNDARY and k > 1
+        part = _exact_one(op, av)
+        if part is None or len(out) * len(part) > _CAP:
+            break
+        out = frozenset(x + y for x in out for y in part)
+        if all(_WORD.match(s) and _WORD.match(s).end() < len(s) for s in out):
+            break  # each string holds its whole first word
+    return out, False
+
+
+def _keys(fragment: str, flags: int) -> set[tuple[bool, str]] | None:
+    """(exact, key) pairs: the first word equals key (exact) or starts with it; None when unfiled."""
+    parsed = _parser.parse(fragment, flags & ~re.I).data
+    items = list(parsed)
+    if len(items) == 1 and items[0][0] is sre.SUBPATTERN:
+        items = list(items[0][1][3].data)
+    if items and items[0] == (sre.AT, sre.AT_BOUNDARY) and len(items) == 2 and items[1][0] is sre.SUBPATTERN:
+        items = [items[0], *items[1][1][3].data]
+    lead = _lead_strings(items)
+    if not lead or not lead[0]:
+        return None
+    strings, bounded = lead
+    keys = set()
+    for s in strings:
+        m = _WORD.match(s)
+        if not m:
+            return None
+        word = m.group()
+        if m.end() < len(s) or bounded:
+            keys.add((True, word))
+        else:
+            keys.add((False, word[:_KEY]))
+    return keys
+
+
+class Lexicon:
+    """A lower-case cue pattern, matched word by word; methods take the lower-cased text."""
+
+    __slots__ = ("_exact", "_frags", "_prefix", "_subs", "index", "rx")
+
+    def __init__(self, rx: re.Pattern[str]) -> None:
+        if rx.flags & re.I:
+            raise ValueError("a lexicon runs on lower-cased text: compile it without re.I")
+        self.rx = rx
+        self._exact: dict[str, list[int]] = {}
+        self._prefix: dict[str, list[int]] = {}
+        self._subs: dict[str, re.Pattern[str] | None] = {}
+        self._frags = _fragments(rx.pattern)
+        self.index = self._build()
+
+    def _build(self) -> bool | None:
+        for n, frag in enumerate(self._frags):
+            try:
+                keys = _keys(frag, self.rx.flags)
+            except re.error:
+                return None
+            if keys is None:
+                return None
+            for exact, key in keys:
+                bucket = (self._exact if exact else self._prefix).setdefault(key, [])
+                if n not in bucket:
+                    bucket.append(n)
+        return True
+
+    def _at(self, word: str) -> re.Pattern[str] | None:
+        """The phrases that can start at this word, as one pattern (None when there are none)."""
+        subs = self._subs
+        if word in subs:
+            return subs[word]
+        chosen = set(self._exact.get(word, ()))
+        for k in range(1, _KEY + 1):
+            chosen.update(self._prefix.get(word[:k], ()))
+        sub = None
+        if chosen:
+            frags = [self._frags[n] for n in sorted(chosen)]
+            sub = re.compile("|".join("(?:" + f + ")" for f in frags), self.rx.flags)
+        if len(subs) > 100_000:
+            subs.clear()
+        subs[word] = sub
+        return sub
+
+    def finditer(self, low: str, toks: list[tuple[int, str]] | None = None):
+        """The matches of the pattern in low, as rx.finditer would give them."""
+        if self.index is None:
+            yield from self.rx.finditer(low)
+            return
+        end = 0
+        for pos, word in toks if toks is not None else words(low):
+            if pos < end:
+                continue
+            sub = self._at(word)
+            if sub is not None:
+                m = sub.match(low, pos)
+                if m:
+                    end = m.end()
+                    yield m
+
+    def count(self, low: str, toks: list[tuple[int, str]] | None = None) -> int:
+        """len(rx.findall(low))."""
+        if self.index is None:
+            return len(self.rx.findall(low))
+        n = end = 0
+        at = self._at
+        for pos, word in toks if toks is not None else words(low):
+            if pos < end:
+                continue
+            sub = at(word)
+            if sub is not None:
+                m = sub.match(low, pos)
+                if m:
+                    end = m.end()
+                    n += 1
+        return n
+
+    def search(self, low: str, toks: list[tuple[int, str]] | None = None) -> re.Match[str] | None:
+        """rx.search(low)."""
+        if self.index is None:
+            return self.rx.search(low)
+        at = self._at
+        for pos, word in toks if toks is not None else words(low):
+            sub = at(word)
+            if sub is not None:
+                m = sub.match(low, pos)
+                if m:
+                    return m
+        return None
+
+
+class LexiconSet:
+    """Several lexicons matched together in one pass over a text's words."""
+
+    __slots__ = ("_cache", "_lexicons", "names")
+
+    def __init__(self, lexicons: dict[str, Lexicon]) -> None:
+        for name, lex in lexicons.items():
+            if lex.index is None:
+                raise ValueError(f"lexicon {name} cannot be indexed by its first word")
+        self.names = tuple(lexicons)
+        self._lexicons = tuple(lexicons.values())
+        self._cache: dict[str, tuple[tuple[int, re.Pattern[str]], ...]] = {}
+
+    def _entries(self, word: str) -> tuple[tuple[int, re.Pattern[str]], ...]:
+        found = self._cache.get(word)
+        if found is None:
+            if len(self._cache) > 100_000:  # the vocabulary of a long-running process is bounded here
+                self._cache.clear()
+            found = tuple(
+                (n, sub) for n, lex in enumerate(self._lexicons) if (sub := lex._at(word)) is not None
+            )
+            self._cache[word] = found
+        return found
+
+    def scan(self, low: str) -> list[list[tuple[int, int]]]:
+        """Per lexicon (in order), the (start, end) of each of its matches in the lower-cased text."""
+        found: list[list[tuple[int, int]]] = [[] for _ in self._lexicons]
+        ends = [0] * len(self._lexicons)
+        cache = self._cache
+        cur = 0
+        for word in _WORD.findall(low):
+            entries = cache.get(word)
+            if entries is None:
+                entries = self._entries(word)
+            if not entries:
+                continue  # most words start no phrase: no position needed
+            pos = _word_at(low, word, cur)
+            cur = pos + len(word)
+            for n, sub in entries:
+                if pos >= ends[n]:
+                    m = sub.match(low, pos)
+                    if m:
+                        ends[n] = m.end()
+                        found[n].append((pos, m.end()))
+        return found
+
+
+def _word_at(low: str, word: str, cur: int) -> int:
+    """Start of the next whole-word occurrence of word at or after cur (it is known to exist)."""
+    n = len(word)
+    pos = low.find(word, cur)
+    while (pos > 0 and _is_w(low[pos - 1])) or (pos + n < len(low) and _is_w(low[pos + n])):
+        pos = low.find(word, pos + 1)
+    return pos
+
+
+def _is_w(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
