@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, String, Text, Update, bindparam, func, select, update
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
@@ -58,40 +58,115 @@ def stale_after(settings: Settings) -> timedelta:
     return timedelta(seconds=max(MIN_STALE_SECONDS, settings.smtp_timeout * 10))
 
 
+CLAIM_BATCH = 10  # rows per claim transaction: amortises the claim without holding many rows in `sending`
+
+_CLAIMED = (
+    Delivery.id,
+    Delivery.kind,
+    Delivery.mou_id,
+    Delivery.from_addr,
+    Delivery.recipients,
+    Delivery.raw,
+    Delivery.attempts,
+    Delivery.next_attempt_at,
+)
+_TIME = Delivery.__table__.c.claimed_at.type
+
+
+def _claim_statement() -> Update:
+    # MATERIALIZED: evaluated once. As `id IN (subquery)` PostgreSQL may plan a semi-join that rescans
+    # the subquery for every outer row, locking and claiming far more than `size` rows.
+    due = (
+        select(Delivery.id)
+        .where(Delivery.status == "queued", Delivery.next_attempt_at <= bindparam("now", type_=_TIME))
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(bindparam("size", type_=Integer))
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite renders no locking clause
+        .cte("due")
+        .prefix_with("MATERIALIZED")
+    )
+    return (
+        update(Delivery)
+        .where(Delivery.id == due.c.id, Delivery.status == "queued")
+        .values(
+            status="sending",
+            claimed_by=bindparam("claimer", type_=String),
+            claimed_at=bindparam("now", type_=_TIME),
+            attempts=Delivery.attempts + 1,
+        )
+        .returning(*_CLAIMED)
+    )
+
+
+# Built once: constructing and cache-keying statements per message costs more than running them on SQLite.
+_CLAIM = _claim_statement()
+_MINE = (
+    Delivery.id == bindparam("delivery_id", type_=Integer),
+    Delivery.status == "sending",
+    Delivery.claimed_by == bindparam("claimer", type_=String),
+)
+_RECORD = {
+    "sent": update(Delivery)
+    .where(*_MINE)
+    .values(status="sent", last_error=bindparam("error", type_=Text), sent_at=bindparam("now", type_=_TIME)),
+    "retry": update(Delivery)
+    .where(*_MINE)
+    .values(
+        status="queued",
+        last_error=bindparam("error", type_=Text),
+        next_attempt_at=bindparam("retry_at", type_=_TIME),
+        claimed_by=None,
+        claimed_at=None,
+    ),
+    "final": update(Delivery)
+    .where(*_MINE)
+    .values(status=bindparam("new_status", type_=String), last_error=bindparam("error", type_=Text)),
+}
+_MOU_SENT = (
+    update(Mou)
+    .where(Mou.id == bindparam("mou_id_", type_=Integer), Mou.status == MouStatus.queued)
+    .values(
+        status=MouStatus.sent, updated_at=bindparam("now", type_=_TIME), sent_at=bindparam("now", type_=_TIME)
+    )
+)
+_MOU_FAILED = (
+    update(Mou)
+    .where(Mou.id == bindparam("mou_id_", type_=Integer), Mou.status == MouStatus.queued)
+    .values(status=MouStatus.failed, updated_at=bindparam("now", type_=_TIME))
+)
+_RELEASE = (
+    update(Delivery)
+    .where(
+        Delivery.id.in_(bindparam("ids", expanding=True)),
+        Delivery.status == "sending",
+        Delivery.claimed_by == bindparam("claimer", type_=String),
+    )
+    .values(status="queued", claimed_by=None, claimed_at=None, attempts=Delivery.attempts - 1)
+)
+
+
+def claim_rows(session: Session, claimer: str, now: datetime, size: int = CLAIM_BATCH) -> list[Any]:
+    """Atomically move up to `size` due rows from queued to sending and commit; them, in queue order.
+
+    One statement claims the batch: `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)
+    AND status = 'queued' RETURNING ...`, so no snapshot stays open and two workers never share a row."""
+    # Core execution: an ORM-enabled UPDATE would also synchronise the session, which we do not need.
+    rows = session.connection().execute(_CLAIM, {"now": now, "size": size, "claimer": claimer}).all()
+    session.commit()
+    rows.sort(key=lambda row: (row.next_attempt_at, row.id))  # RETURNING order is unspecified
+    return rows
+
+
+def claim_row(session: Session, claimer: str, now: datetime) -> Any:
+    """Claim one due row and commit; what sending needs, or None."""
+    rows = claim_rows(session, claimer, now, 1)
+    return rows[0] if rows else None
+
+
 def claim_next(session: Session, claimer: str, now: datetime) -> int | None:
     """Atomically move the next due row from queued to sending and commit; its id, or None."""
     row = claim_row(session, claimer, now)
     return row.id if row is not None else None
-
-
-def claim_row(session: Session, claimer: str, now: datetime) -> Any:
-    """Like claim_next, returning what sending needs (one round trip, no snapshot kept open)."""
-    due = (
-        select(Delivery.id)
-        .where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite renders no locking clause
-        .scalar_subquery()
-    )
-    stmt = (
-        update(Delivery)
-        .where(Delivery.id == due, Delivery.status == "queued")
-        .values(status="sending", claimed_by=claimer, claimed_at=now, attempts=Delivery.attempts + 1)
-        .returning(
-            Delivery.id,
-            Delivery.kind,
-            Delivery.mou_id,
-            Delivery.from_addr,
-            Delivery.recipients,
-            Delivery.raw,
-            Delivery.attempts,
-        )
-    )
-    # Core execution: an ORM-enabled UPDATE would also synchronise the session, which we do not need.
-    claimed = session.connection().execute(stmt).one_or_none()
-    session.commit()
-    return claimed
 
 
 def mark_stale(session: Session, now: datetime, older_than: timedelta) -> int:
@@ -141,45 +216,65 @@ def _outcome(delivery: Any, sender: Sender, settings: Settings, now: datetime) -
 
 
 def _record(session: Session, delivery: Any, claimer: str, outcome: Outcome, now: datetime) -> None:
-    values: dict[str, Any] = {"status": outcome.status, "last_error": outcome.error}
-    if outcome.status == "sent":
-        values["sent_at"] = now
-    if outcome.retry_at is not None:
-        values.update(next_attempt_at=outcome.retry_at, claimed_by=None, claimed_at=None)
-    stmt = (
-        update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.status == "sending", Delivery.claimed_by == claimer)
-        .values(**values)
-    )
-    session.connection().execute(stmt)
-    if delivery.kind == "customer_mou" and delivery.mou_id and outcome.status in ("sent", "failed"):
-        _update_mou(session, delivery.mou_id, outcome.status, now)
-    session.commit()
-
-
-def _update_mou(session: Session, mou_id: int, status: str, now: datetime) -> None:
-    values: dict[str, Any] = {
-        "status": MouStatus.sent if status == "sent" else MouStatus.failed,
-        "updated_at": now,
+    params: dict[str, Any] = {
+        "delivery_id": delivery.id,
+        "claimer": claimer,
+        "error": outcome.error,
+        "now": now,
     }
-    if status == "sent":
-        values["sent_at"] = now
-    stmt = update(Mou).where(Mou.id == mou_id, Mou.status == MouStatus.queued).values(**values)
-    session.connection().execute(stmt)
+    if outcome.status == "sent":
+        stmt = _RECORD["sent"]
+    elif outcome.retry_at is not None:
+        stmt, params["retry_at"] = _RECORD["retry"], outcome.retry_at
+    else:
+        stmt, params["new_status"] = _RECORD["final"], outcome.status
+    conn = session.connection()
+    conn.execute(stmt, params)
+    if delivery.kind == "customer_mou" and delivery.mou_id and outcome.status in ("sent", "failed"):
+        mou_stmt = _MOU_SENT if outcome.status == "sent" else _MOU_FAILED
+        conn.execute(mou_stmt, {"mou_id_": delivery.mou_id, "now": now})
+    session.commit()  # per message: a crash after this 250 leaves only this row in `sending`
+
+
+def _release(session: Session, rows: list[Any], claimer: str) -> None:
+    """Hand claimed rows that never reached the sender back to the queue (their claim did not count)."""
+    try:
+        session.rollback()
+        session.connection().execute(_RELEASE, {"ids": [row.id for row in rows], "claimer": claimer})
+        session.commit()
+    except Exception:  # they stay in `sending` and become `uncertain` later: safe, if not helpful
+        log.exception("could not release %d claimed delivery(ies)", len(rows))
+
+
+def deliver_batch(
+    session_factory: SessionFactory, sender: Sender, settings: Settings, claimer: str, size: int = CLAIM_BATCH
+) -> int:
+    """Claim up to `size` due rows in one transaction, then send and record each; how many were tried."""
+    with session_factory() as session:
+        # The claim commits, so no snapshot stays open during the slow SMTP talk (SQLite could not
+        # upgrade it to a write afterwards; PostgreSQL would sit idle in transaction).
+        claimed_at = utcnow()
+        batch = claim_rows(session, claimer, claimed_at, size)
+        # A row waiting in the batch must not look abandoned to mark_stale in another worker.
+        deadline = claimed_at + stale_after(settings) / 2
+        tried = 0
+        try:
+            for delivery in batch:
+                if utcnow() > deadline:
+                    break
+                tried += 1  # counted before sending: from here on the row is never handed back
+                outcome = _outcome(delivery, sender, settings, utcnow())
+                _record(session, delivery, claimer, outcome, utcnow())
+                log.info("delivery %s (%s): %s", delivery.id, delivery.kind, outcome.status)
+        finally:
+            if tried < len(batch):
+                _release(session, batch[tried:], claimer)
+        return tried
 
 
 def deliver_one(session_factory: SessionFactory, sender: Sender, settings: Settings, claimer: str) -> bool:
     """Claim, send and record one due delivery; False when nothing is due."""
-    with session_factory() as session:
-        # The claim commits, so no snapshot stays open during the slow SMTP talk (SQLite could not
-        # upgrade it to a write afterwards; PostgreSQL would sit idle in transaction).
-        delivery = claim_row(session, claimer, utcnow())
-        if delivery is None:
-            return False
-        outcome = _outcome(delivery, sender, settings, utcnow())
-        _record(session, delivery, claimer, outcome, utcnow())
-        log.info("delivery %s (%s): %s", delivery.id, delivery.kind, outcome.status)
-        return True
+    return deliver_batch(session_factory, sender, settings, claimer, size=1) > 0
 
 
 def run_once(
@@ -198,8 +293,12 @@ def run_once(
         mark_stale(session, utcnow(), stale_after(settings))
     count = 0
     try:
-        while (limit is None or count < limit) and deliver_one(session_factory, sender, settings, claimer):
-            count += 1
+        while limit is None or count < limit:
+            size = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - count)
+            tried = deliver_batch(session_factory, sender, settings, claimer, size)
+            if not tried:
+                break
+            count += tried
     finally:
         sender.close()
     return count
