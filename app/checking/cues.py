@@ -282,7 +282,7 @@ def _lexicon(rx: re.Pattern[str] | Lowered) -> Lexicon:
     if isinstance(rx, Lowered):
         if rx.fast is None:
             raise ValueError("a case-sensitive pattern cannot run on lower-cased text")
-        rx = rx.fast
+        rx = re.compile(rx.rx.pattern, rx.rx.flags & ~re.I)
     return Lexicon(rx)
 
 

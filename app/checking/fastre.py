@@ -13,6 +13,8 @@ import re
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 
+from app.checking.dispatch import dispatched
+
 _CAP = 256  # largest set of alternative strings tracked for one part of a pattern
 # Characters whose lower-case form differs from the one the regex engine folds to under re.I (or that
 # fold to an ASCII letter): a text holding one is always scanned, never pre-checked.
@@ -161,8 +163,8 @@ class Gated:
     __slots__ = ("literals", "rx")
 
     def __init__(self, rx: re.Pattern[str]) -> None:
-        self.rx = rx
         self.literals = required_literals(rx)
+        self.rx = dispatched(rx)
 
     def possible(self, text: str, low: str | None = None) -> bool:
         """False only when no match can exist; low is text.lower() when the caller already has it."""
@@ -256,7 +258,7 @@ class Lowered:
     def __init__(self, rx: re.Pattern[str]) -> None:
         self.rx = rx
         caseless = rx.flags & re.I and _caseless(_parser.parse(rx.pattern, rx.flags).data)
-        self.fast = re.compile(rx.pattern, rx.flags & ~re.I) if caseless else None
+        self.fast = dispatched(re.compile(rx.pattern, rx.flags & ~re.I)) if caseless else None
 
     def _pick(self, text: str) -> tuple[re.Pattern[str], str]:
         if self.fast is not None and (text.isascii() or not _ODD.search(text)):
