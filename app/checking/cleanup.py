@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from app.checking.fastre import Gated
+
 _BLOCK_TAGS = frozenset(
     [
         "p",
@@ -243,6 +245,15 @@ _HDR_OTHER = re.compile(
 _SEPARATOR = re.compile(r"^\s*(?:_{8,}|-{8,}|={8,})\s*$")
 
 
+# Whole-text pre-checks: a per-line pattern that cannot match anywhere in the text is not tried line by line.
+_WROTE_ANY = re.compile(r"wrote|schrieb|écrit|escribi|schreef|scritto|escreveu|skrev", re.I)  # gated below
+
+
+def _any_header_line(lines: list[str]) -> bool:
+    """True when some line could open a From:/Sent:/To: header block."""
+    return any(":" in line and _HDR_FROM.match(line) for line in lines)
+
+
 def _header_block_at(lines: list[str], i: int) -> bool:
     """True when lines[i] opens an Outlook-style From:/Sent:/To:/Subject: block."""
     if not _HDR_FROM.match(lines[i]):
@@ -253,6 +264,9 @@ def _header_block_at(lines: list[str], i: int) -> bool:
 
 def _quote_start(lines: list[str]) -> int | None:
     """Index of the first line that opens a quoted earlier message, if any."""
+    text = "\n".join(lines)
+    if not (_WROTE_GATE.possible(text) or _any_header_line(lines) or _ORIGINAL_GATE.possible(text)):
+        return None
     for i, line in enumerate(lines):
         if _ORIGINAL.match(line) or _header_block_at(lines, i):
             return i
@@ -273,6 +287,10 @@ def _wrote_spans(lines: list[str], i: int) -> int:
         if j < len(lines) and _WROTE_END.search(lines[j]):
             return j
     return 0
+
+
+_ORIGINAL_GATE = Gated(_ORIGINAL)
+_WROTE_GATE = Gated(_WROTE_ANY)
 
 
 def strip_quoted(text: str) -> str:
@@ -316,6 +334,10 @@ _DISCLAIMER = re.compile(
 )
 
 
+_SENT_FROM_GATE = Gated(_SENT_FROM)
+_DISCLAIMER_GATE = Gated(_DISCLAIMER)
+
+
 def _is_sign_off(line: str) -> bool:
     s = line.strip()
     if not s or _GREETING.match(s):
@@ -350,7 +372,8 @@ def _trailing_contact_block(lines: list[str]) -> int | None:
 def strip_signature(text: str) -> str:
     """Drop the signature: '-- ' delimiter, 'Sent from my iPhone', sign-off plus name lines, legal footers."""
     lines = text.split("\n")
-    for i, line in enumerate(lines):
+    delimited = "--" in text or "—" in text or _SENT_FROM_GATE.possible(text)
+    for i, line in enumerate(lines if delimited else ()):
         if line.rstrip() in ("--", "-- ", "—") or line == "-- " or _SENT_FROM.match(line):
             lines = lines[:i]
             break
@@ -369,6 +392,8 @@ def strip_signature(text: str) -> str:
 
 def _drop_disclaimers(lines: list[str]) -> list[str]:
     """Remove a legal footer paragraph and everything after it."""
+    if not _DISCLAIMER_GATE.possible("\n".join(lines)):
+        return lines
     for i, line in enumerate(lines):
         if i > 0 and _DISCLAIMER.match(line) and (i == 0 or not lines[i - 1].strip() or i > len(lines) // 2):
             return lines[:i]
@@ -411,6 +436,9 @@ _HDR_KEYS = {
 _HDR_LINE = re.compile(r"^\s*\*?([A-Za-zÀ-ÿ]+)\*?\s*:\*?\s*(.*)$")
 
 
+_FWD_MARKER_GATE = Gated(_FWD_MARKER)
+
+
 def _parse_headers(lines: list[str], start: int) -> tuple[dict[str, str], int]:
     """Read 'Key: value' header lines from start; return the headers and the index after them."""
     headers: dict[str, str] = {}
@@ -429,9 +457,13 @@ def _parse_headers(lines: list[str], start: int) -> tuple[dict[str, str], int]:
 
 def _forward_start(lines: list[str], subject: str) -> tuple[int, int] | None:
     """(marker line, header start) of a forwarded message, or None."""
-    for i, line in enumerate(lines):
-        if _FWD_MARKER.match(line):
-            return i, i + 1
+    text = "\n".join(lines)
+    if _FWD_MARKER_GATE.possible(text):
+        for i, line in enumerate(lines):
+            if _FWD_MARKER.match(line):
+                return i, i + 1
+    if not _any_header_line(lines):
+        return None  # no inner header block anywhere
     for i in range(len(lines)):
         sep = (
             (_SEPARATOR.match(lines[i]) or _ORIGINAL.match(lines[i]))
