@@ -33,7 +33,7 @@ META = re.compile(
 
 # The rep speaking about themselves or their company.
 REP_LEAD_IN = re.compile(
-    r"^\W*(?:(?:as )?(?:i|we) (?:understand|heard|learned|noted|gather|saw|see|know|understood)|"
+    r"^\W*(?:(?:as )?(?:i|we) (?:understand|heard|learned|noted|gather|saw|see|know|understood)(?: it)?|"
     r"(?:from )?what (?:i|we) (?:heard|understood|saw|learned)|i was (?:told|"
     r"surprised to hear))(?: that)?,?\s+",
     _I,
@@ -96,7 +96,7 @@ SIT_PROCESS = re.compile(
 GOAL_WANT = re.compile(
     r"\b(?:you|you'd|you’d|you're|you’re|your (?:team|company|firm|group|organi[sz]ation|leadership|board|"
     r"business|department|office|district|goal|aim|objective|target|priority|"
-    r"plan))\b[^.;:]{0,40}?\b(?:want(?:s|ed)?|would like|'d like|’d like|hope|"
+    r"plan))\b[^.;:]{0,40}?\b(?:want(?:s|ed)?|would like|'d like|’d like|would love|'d love|’d love|hope|"
     r"hoping|aim(?:s|ing)?|plan(?:s|ning)? to|intend|looking to|need(?:s)? to|goal|target|objective|"
     r"priority|ambition|are after|keen to|trying to|expect)\b(?!\s+(?:to )?(?:understand|see (?:how|what|"
     r"whether|"
@@ -202,7 +202,8 @@ CUSTOMER_ACTION = re.compile(
     r"(?:'ve|’ve|'d|’d)? (?:said|mentioned|told me|offered|agreed|promised) (?:that )?you(?:'d|’d| would|"
     r" will|"
     r"'ll|’ll| could))|your (?:\w+ ){0,3}(?:will|(?:is|are) going to|agreed to|plans? to)|could you|"
-    r"can you|would you (?:be able to|mind|please)|please (?!let me know if|correct|feel free)|you:)\s*"
+    r"can you|(?:maybe |perhaps )?you could(?=[^.!]*\?)|would you (?:be able to|mind|please)|"
+    r"please (?!let me know if|correct|feel free)|you:)\s*"
     r"(?!need\b|have to\b|want\b|like\b|be (?:happy|pleased|glad)|love\b|see\b|get (?:a|our|the) "
     r"(?:proposal|demo|quote))",
     _I,
@@ -230,7 +231,8 @@ TIMEFRAME = re.compile(
     + NUM_WORDS
     + r"|a|a couple of) (?:business |working )?(?:days?|weeks?|hours?)|"
     r"in (?:\d+|" + NUM_WORDS + r"|a couple of) (?:days|weeks)|by the \d{1,2}(?:st|nd|rd|th)|"
-    r"later (?:this|today)|early next week|first thing)",
+    r"later (?:this|today)|early next week|first thing|"
+    r"(?:the )?week of (?:the )?(?:\d{1,2}(?:st|nd|rd|th)?\b|" + MONTHS + r"\b))",
     _I,
 )
 REP_CLAUSE_SPLIT = re.compile(

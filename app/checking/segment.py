@@ -20,6 +20,9 @@ _H = {
         r"decision(?: process| criteria| makers?| factors?)?|stakeholders?|approvals?|timing|timeline|"
         r"dependencies|politics|what makes (?:this|it) (?:harder|complicated|tricky)|"
         r"what (?:else )?could (?:affect|complicate|delay) .*|also (?:noted|to note)|keep in mind|"
+        r"(?:things? |what )?(?:that )?(?:could|might|may|would) make (?:this|it|things) (?:harder|"
+        r"more (?:complicated|difficult)|complicated|tricky|trickier|slower)|procurement(?: process)?|"
+        r"(?:buying|purchasing|approval|sign[- ]?off|budget) process|who decides|"
         r"constraints? (?:on|around) (?:timing|the decision)|who else is involved|"
         r"(?:timing|budget) (?:and|&) (?:approvals?|decision|budget|timing).*|other)\b.*"
     ),
@@ -29,12 +32,17 @@ _H = {
         r"friction|headaches?|frustrations?|what(?:'s| is| has been)? (?:getting |standing )?in the way|"
         r"what(?:'s| is| has been) (?:holding (?:you |it )?back|stopping (?:you|it)|blocking (?:you|it)|"
         r"slowing (?:things|you) down|not working|broken|hard)|what could (?:get in the way|slow us down)|"
-        r"what(?:'s| is) (?:wrong|missing)|why (?:now|change)|what stands in the way|limitations?)\b.*"
+        r"what(?:'s| is) (?:wrong|missing)|why (?:now|change)|what stands in the way|limitations?|"
+        r"sticking points?|bottlenecks?|where it hurts|pain|what(?:'s| is) hard)\b.*"
     ),
     "goals": (
         r"(?:(?:your|key|main|business|the|customer|desired|target|top) )*(?:goals?|objectives?|aims?|"
         r"targets?|outcomes?|priorities|ambitions?|success criteria|desired (?:state|outcomes?|results?)|"
         r"what success looks like|what (?:does )?success (?:looks? like|means)|"
+        r"(?:what )?(?:success|good) (?:looks?|would look) like|desired end state|end state|"
+        r"what (?:would|does|will|should) (?:success|good|(?:a )?good \w+|the ideal \w+|great|the future) "
+        r"look like\b.*|"
+        r"what you(?:'d| would) (?:like|love|want) to (?:achieve|accomplish|see|get|change|do|reach)\b.*|"
         r"what you(?:'re| are)? (?:aiming for|after|looking (?:to|for)\b.*|want(?:ing)?\b.*|hope\b.*|"
         r"expect\b.*|need\b.*|(?:would|'d) like\b.*)|what do you want\b.*|where you(?:'d like|"
         r" want)? to (?:be|go|get)\b.*|"
@@ -57,7 +65,9 @@ _HEADING_SEARCH = {k: re.compile(r"\b" + v.replace(r"\b.*", r"\b")) for k, v in 
 _ORDER = ("rep_goals", "next_step", "obstacles", "complications", "goals", "situation")
 _ORDER_SEARCH = ("rep_goals", "next_step", "complications", "obstacles", "goals", "situation")
 
-_MARKER = re.compile(r"^\s*(?:#{1,6}\s*|[-*•·–—▪◦●○>]\s+|\(?\d{1,2}[.)]\s*|\(?[a-hA-H][.)]\s+)+")
+_MARKER = re.compile(
+    r"^\s*(?:#{1,6}\s*|[-*•·–—▪◦●○>]\s+|\(?\d{1,2}[.)]\s*|\(?[a-hA-H][.)]\s+|[QA]:\s+)+"
+)  # "Q: ..." / "A: ..." of a question-and-answer write-up mark a heading and its content
 _EMPH = re.compile(r"^[*_]{1,3}|[*_]{1,3}$")
 _RUNIN = re.compile(r"^([^:.!?]{2,60}?)\s*(?:\*{0,2}:\*{0,2}|\s[–—-]\s)\s*(\S.*)$")
 _GREETING = re.compile(
@@ -172,6 +182,8 @@ def _parse_heading(line: str) -> tuple[str, str] | None:
         kind = classify_label(last.rstrip(":"), anchored=False)
         if kind and kind != "next_step":
             return kind, ""
+    if _label_line(line, core, words):
+        return "other", ""
     return None
 
 
@@ -181,6 +193,11 @@ def _looks_like_other_heading(line: str, core: str, words: list[str]) -> bool:
     return (
         line.lstrip().startswith("#") or (core.isupper() and len(core) > 3) or line.strip().startswith("**")
     )
+
+
+def _label_line(line: str, core: str, words: list[str]) -> bool:
+    """A short capitalised label alone on its line ("Things we agreed:"): a heading we cannot name."""
+    return core.endswith(":") and 2 <= len(words) <= 6 and core[0].isupper() and not line[:1].isspace()
 
 
 def split_sentences(text: str) -> list[str]:
