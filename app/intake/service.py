@@ -16,7 +16,8 @@ from app.intake import actions
 from app.intake.classify import Automatic, classify_automatic
 from app.intake.errors import MalformedEmail, SignatureInvalid
 from app.intake.inbound import InboundEmail, header_addresses, make_inbound, safe_text
-from app.intake.memos import create_mou, missing_elements, run_checker, status_for
+from app.intake.memos import create_email_mou, status_for
+from app.intake.submit import check_free_text, missing_elements
 from app.intake.understand import Reading, read_email, recipients_for_us, route, split_address
 from app.models import (
     Delivery,
@@ -276,10 +277,10 @@ def _from_rep(session: Session, settings: Settings, row: InboundMessage, inbound
         internal={d.lower() for d in settings.internal_domains} | {split_address(rep.email)[1]},
         inbound_domain=settings.inbound_domain,
     )
-    checklist = run_checker(reading.body, reading.fmt, reading.subject)
+    checklist = check_free_text(reading.body, reading.fmt, reading.subject)
     missing = missing_elements(checklist)
     status = status_for(reading, not missing)
-    mou = create_mou(session, row, rep, reading, checklist, status)
+    mou = create_email_mou(session, row, rep, reading, checklist, status)
     return _act(session, settings, mou, reading, missing)
 
 

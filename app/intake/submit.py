@@ -105,15 +105,18 @@ def validate_input(data: MouInput) -> MouInput:
 # --- checker adapter -------------------------------------------------------------------------------------
 
 
+def check_free_text(body: str, fmt: str, subject: str, memo_date: date | None = None) -> dict[str, Any]:
+    """The checklist dict (Checklist.to_dict()) for a free-text memo, typed or emailed."""
+    return check_memo(body, fmt=fmt, subject=subject, memo_date=memo_date).to_dict()
+
+
 def run_checker(data: MouInput) -> dict[str, Any]:
     """The checklist dict (Checklist.to_dict()) for structured fields or a free-text memo."""
     if data.is_free_text:
-        checklist = check_memo(data.body, fmt=data.format, subject=data.subject, memo_date=data.meeting_date)
-    else:
-        fields = {name: getattr(data, name) for name in ELEMENT_FIELDS}
-        checklist = check_fields(
-            **fields, next_step_due=data.next_step_due, stage=data.stage, memo_date=data.meeting_date
-        )
+        return check_free_text(data.body, data.format, data.subject, data.meeting_date)
+    checklist = check_fields(
+        **_own_elements(data), next_step_due=data.next_step_due, stage=data.stage, memo_date=data.meeting_date
+    )
     return checklist.to_dict()
 
 
@@ -159,13 +162,8 @@ def _new_reply_token(session: Session) -> str:
             return token
 
 
-def _stage_of(data: MouInput, checklist: dict[str, Any]) -> str | None:
-    return data.stage or checklist.get("stage")
-
-
-def _due_of(data: MouInput, checklist: dict[str, Any]) -> date | None:
-    if data.next_step_due:
-        return data.next_step_due
+def checklist_due(checklist: dict[str, Any]) -> date | None:
+    """The next step's due date the checker read from the memo, if any."""
     try:
         return date.fromisoformat(str(checklist.get("next_step_due")))
     except ValueError:
@@ -185,36 +183,60 @@ def audit(session: Session, actor: User | None, action: str, mou: Mou, **detail:
     )
 
 
-def create_mou(session: Session, rep: User, data: MouInput, source: str = Source.api) -> Mou:
-    """Validate, check and store a memo as a draft of `rep` (flushes; the caller commits)."""
-    data = validate_input(data)
-    checklist = run_checker(data)
-    stage = _stage_of(data, checklist)
-    fields = data.model_dump(
-        include={"customer_email", "customer_name", "company", "meeting_date", "subject"}
-    )
+def store_checked_mou(
+    session: Session,
+    rep: User,
+    checklist: dict[str, Any],
+    *,
+    elements: dict[str, str] | None = None,
+    stage: str | None = None,
+    next_step_due: date | None = None,
+    **row: Any,
+) -> Mou:
+    """The one place a checked memo becomes a Mou row of `rep` (flushes and audits; the caller commits).
+
+    `elements` are the rep's own element fields (default: the checker's evidence, for a free-text memo);
+    `stage` and `next_step_due` override what the checker read; `row` holds the memo's own columns
+    (customer, subject, body, body_format, source, mode, status, template, inbound_id, message_id...).
+    """
+    stage = stage or checklist.get("stage")
     mou = Mou(
-        **fields,
-        **_evidence_fields(data, checklist),
-        body=data.body if data.is_free_text else "",
+        **row,
+        **(evidence_fields(checklist) if elements is None else elements),
         rep_id=rep.id,
         team_id=rep.team_id,
-        body_format=data.format,
-        source=str(source),
-        status=MouStatus.draft,
         checklist=checklist,
         complete=bool(checklist.get("complete")),
         missing_mask=mask_of(missing_elements(checklist, include_recommended=True)),
         stage=stage,
         stage_rank=rank_of(stage),
-        next_step_due=_due_of(data, checklist),
-        template=_template_for(session, rep, data.template),
+        next_step_due=next_step_due or checklist_due(checklist),
         reply_token=_new_reply_token(session),
     )
     session.add(mou)
     session.flush()
-    audit(session, rep, "mou.create", mou, source=str(source), complete=mou.complete)
+    audit(session, rep, "mou.create", mou, source=str(mou.source), complete=mou.complete)
     return mou
+
+
+def create_mou(session: Session, rep: User, data: MouInput, source: str = Source.api) -> Mou:
+    """Validate, check and store a memo as a draft of `rep` (flushes; the caller commits)."""
+    data = validate_input(data)
+    checklist = run_checker(data)
+    return store_checked_mou(
+        session,
+        rep,
+        checklist,
+        elements=None if data.is_free_text else _own_elements(data),
+        stage=data.stage,
+        next_step_due=data.next_step_due,
+        **data.model_dump(include={"customer_email", "customer_name", "company", "meeting_date", "subject"}),
+        body=data.body if data.is_free_text else "",
+        body_format=data.format,
+        source=str(source),
+        status=MouStatus.draft,
+        template=_template_for(session, rep, data.template),
+    )
 
 
 def elements_missing_error(mou: Mou) -> ElementsMissing:
@@ -249,10 +271,12 @@ def send_mou(session: Session, mou: Mou, actor: User | None = None, settings: Se
     return mou
 
 
-def _evidence_fields(data: MouInput, checklist: dict[str, Any]) -> dict[str, str]:
+def _own_elements(data: MouInput) -> dict[str, str]:
+    return {name: getattr(data, name) for name in ELEMENT_FIELDS}
+
+
+def evidence_fields(checklist: dict[str, Any]) -> dict[str, str]:
     """For a free-text memo, the element fields come from the checker's evidence (for templates and lists)."""
-    if not data.is_free_text:
-        return {name: getattr(data, name) for name in ELEMENT_FIELDS}
     elements = checklist.get("elements") or {}
     return {name: (elements.get(name) or {}).get("evidence") or "" for name in ELEMENT_FIELDS}
 
@@ -263,10 +287,10 @@ def _evidence_fields(data: MouInput, checklist: dict[str, Any]) -> dict[str, str
 def _transient_mou(session: Session, rep: User, data: MouInput) -> Mou:
     """An unsaved Mou for previewing a draft (never added to the session)."""
     data = validate_input(data)
-    checklist = run_checker(data) if data.is_free_text else {}
+    elements = evidence_fields(run_checker(data)) if data.is_free_text else _own_elements(data)
     return Mou(
         **data.model_dump(include={"customer_email", "customer_name", "company", "meeting_date", "subject"}),
-        **_evidence_fields(data, checklist),
+        **elements,
         next_step_due=data.next_step_due,
         stage=data.stage,
         rep_id=rep.id,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from app.models import Delivery, InboundMessage, Mou
+from app.intake.submit import ELEMENT_FIELDS, MouInput, create_mou, missing_elements
+from app.models import AuditLog, Delivery, InboundMessage, Mou, missing_mask
 from tests.intake.conftest import (
     CLOUDMAILIN_AUTH,
     PAYLOADS,
@@ -64,6 +65,32 @@ def test_incomplete_draft_is_held_and_the_rep_is_told(client, session, settings,
     assert delivery.kind == "rep_feedback"
     assert delivery.recipients == [reps.rep_a1.user.email]
     assert "priya" not in " ".join(delivery.recipients)
+
+
+def test_an_emailed_memo_is_stored_as_the_same_memo_typed_into_the_form(client, session, settings, reps):
+    post_eml(client, EXTRA / "draft_incomplete.eml")
+    only(session, settings)
+    [emailed] = mous(session)
+    typed = create_mou(
+        session,
+        reps.rep_a1.user,
+        MouInput(body=emailed.body, format=emailed.body_format, subject=emailed.subject),
+    )
+    shared = (
+        "checklist",
+        "complete",
+        "missing_mask",
+        "stage",
+        "stage_rank",
+        "next_step_due",
+        *ELEMENT_FIELDS,
+    )
+    assert {f: getattr(emailed, f) for f in shared} == {f: getattr(typed, f) for f in shared}
+    assert emailed.missing_mask == missing_mask(missing_elements(emailed.checklist, include_recommended=True))
+    assert len(emailed.reply_token) == len(typed.reply_token) == 16
+    [audit] = session.exec(select(AuditLog).where(AuditLog.object_id == emailed.id)).all()
+    assert (audit.action, audit.actor_id) == ("mou.create", reps.rep_a1.user.id)
+    assert audit.detail == {"source": "email", "complete": False}
 
 
 def test_bcc_copy_is_logged_never_sent_to_the_customer(client, session, settings, frozen, reps):
@@ -250,7 +277,7 @@ def test_failed_processing_is_recorded_not_lost(client, session, settings, reps,
     def boom(*args, **kwargs):
         raise RuntimeError("checker down")
 
-    monkeypatch.setattr(service, "run_checker", boom)
+    monkeypatch.setattr(service, "check_free_text", boom)
     post_eml(client, EXTRA / "draft_complete.eml")
     row = only(session, settings)
     assert (row.status, row.outcome) == ("failed", "error")
