@@ -110,7 +110,7 @@ def _webhook_from(h: Harness) -> None:
 
 @case(
     "webhook-crlf-customer-line",
-    "`To:` line at the top of the draft naming the customer with `\\r\\nBcc:` and an encoded CR LF",
+    "`To:` line at the top of the draft naming the customer with an encoded CR LF + Bcc",
     "200, processed (held or queued), outbox clean",
 )
 def _webhook_customer_line(h: Harness) -> None:
@@ -361,7 +361,7 @@ def _api_nul(h: Harness) -> None:
 
 @case(
     "webhook-null-bytes",
-    "NUL bytes in the Subject, a header name area and the body of an emailed draft",
+    "NUL bytes in the Subject and the body of an emailed draft",
     "200, processed; nothing unstorable reaches the database",
 )
 def _webhook_nul(h: Harness) -> None:
