@@ -21,12 +21,14 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, String, Text, Update, bindparam, func, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
@@ -122,18 +124,33 @@ _RECORD = {
     .where(*_MINE)
     .values(status=bindparam("new_status", type_=String), last_error=bindparam("error", type_=Text)),
 }
-_MOU_SENT = (
-    update(Mou)
+_MOU_VALUES = {
+    "sent": {
+        "status": MouStatus.sent,
+        "updated_at": bindparam("now", type_=_TIME),
+        "sent_at": bindparam("now", type_=_TIME),
+    },
+    "failed": {"status": MouStatus.failed, "updated_at": bindparam("now", type_=_TIME)},
+}
+_MOU = {
+    status: update(Mou)
     .where(Mou.id == bindparam("mou_id_", type_=Integer), Mou.status == MouStatus.queued)
-    .values(
-        status=MouStatus.sent, updated_at=bindparam("now", type_=_TIME), sent_at=bindparam("now", type_=_TIME)
+    .values(**values)
+    for status, values in _MOU_VALUES.items()
+}
+
+
+def _record_with_mou(status: str) -> Update:
+    # PostgreSQL: the delivery and its MOU in one statement (a data-modifying CTE), one round trip.
+    recorded = _RECORD["sent" if status == "sent" else "final"].returning(Delivery.mou_id).cte("recorded")
+    return (
+        update(Mou)
+        .where(Mou.id == recorded.c.mou_id, Mou.status == MouStatus.queued)
+        .values(**_MOU_VALUES[status])
     )
-)
-_MOU_FAILED = (
-    update(Mou)
-    .where(Mou.id == bindparam("mou_id_", type_=Integer), Mou.status == MouStatus.queued)
-    .values(status=MouStatus.failed, updated_at=bindparam("now", type_=_TIME))
-)
+
+
+_PG_RECORD_WITH_MOU = {status: _record_with_mou(status) for status in _MOU_VALUES}
 _RELEASE = (
     update(Delivery)
     .where(
@@ -145,14 +162,22 @@ _RELEASE = (
 )
 
 
-def claim_rows(session: Session, claimer: str, now: datetime, size: int = CLAIM_BATCH) -> list[Any]:
+Db = Session | Connection
+
+
+def _conn(db: Db) -> Connection:
+    # Core execution: an ORM-enabled UPDATE would also synchronise the session, which we do not need.
+    return db.connection() if isinstance(db, Session) else db
+
+
+def claim_rows(db: Db, claimer: str, now: datetime, size: int = CLAIM_BATCH) -> list[Any]:
     """Atomically move up to `size` due rows from queued to sending and commit; them, in queue order.
 
-    One statement claims the batch: `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)
-    AND status = 'queued' RETURNING ...`, so no snapshot stays open and two workers never share a row."""
-    # Core execution: an ORM-enabled UPDATE would also synchronise the session, which we do not need.
-    rows = session.connection().execute(_CLAIM, {"now": now, "size": size, "claimer": claimer}).all()
-    session.commit()
+    One statement claims the batch: `WITH due AS MATERIALIZED (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)
+    UPDATE ... FROM due WHERE status = 'queued' RETURNING ...`, so no snapshot stays open and two
+    workers never share a row."""
+    rows = _conn(db).execute(_CLAIM, {"now": now, "size": size, "claimer": claimer}).all()
+    db.commit()  # durable before any SMTP talk: a lost claim could mean a second send
     rows.sort(key=lambda row: (row.next_attempt_at, row.id))  # RETURNING order is unspecified
     return rows
 
@@ -215,7 +240,7 @@ def _outcome(delivery: Any, sender: Sender, settings: Settings, now: datetime) -
     return Outcome("sent", f"refused by the server: {refused}" if refused else None)
 
 
-def _record(session: Session, delivery: Any, claimer: str, outcome: Outcome, now: datetime) -> None:
+def _record(db: Db, delivery: Any, claimer: str, outcome: Outcome, now: datetime) -> None:
     params: dict[str, Any] = {
         "delivery_id": delivery.id,
         "claimer": claimer,
@@ -228,20 +253,23 @@ def _record(session: Session, delivery: Any, claimer: str, outcome: Outcome, now
         stmt, params["retry_at"] = _RECORD["retry"], outcome.retry_at
     else:
         stmt, params["new_status"] = _RECORD["final"], outcome.status
-    conn = session.connection()
-    conn.execute(stmt, params)
-    if delivery.kind == "customer_mou" and delivery.mou_id and outcome.status in ("sent", "failed"):
-        mou_stmt = _MOU_SENT if outcome.status == "sent" else _MOU_FAILED
-        conn.execute(mou_stmt, {"mou_id_": delivery.mou_id, "now": now})
-    session.commit()  # per message: a crash after this 250 leaves only this row in `sending`
+    conn = _conn(db)
+    with_mou = delivery.kind == "customer_mou" and delivery.mou_id and outcome.status in _MOU
+    if with_mou and conn.dialect.name == "postgresql":
+        conn.execute(_PG_RECORD_WITH_MOU[outcome.status], params)
+    else:
+        conn.execute(stmt, params)
+        if with_mou:
+            conn.execute(_MOU[outcome.status], {"mou_id_": delivery.mou_id, "now": now})
+    db.commit()  # per message: a crash after this 250 leaves only this row in `sending`
 
 
-def _release(session: Session, rows: list[Any], claimer: str) -> None:
+def _release(db: Db, rows: list[Any], claimer: str) -> None:
     """Hand claimed rows that never reached the sender back to the queue (their claim did not count)."""
     try:
-        session.rollback()
-        session.connection().execute(_RELEASE, {"ids": [row.id for row in rows], "claimer": claimer})
-        session.commit()
+        db.rollback()
+        _conn(db).execute(_RELEASE, {"ids": [row.id for row in rows], "claimer": claimer})
+        db.commit()
     except Exception:  # they stay in `sending` and become `uncertain` later: safe, if not helpful
         log.exception("could not release %d claimed delivery(ies)", len(rows))
 
@@ -251,25 +279,60 @@ def deliver_batch(
 ) -> int:
     """Claim up to `size` due rows in one transaction, then send and record each; how many were tried."""
     with session_factory() as session:
-        # The claim commits, so no snapshot stays open during the slow SMTP talk (SQLite could not
-        # upgrade it to a write afterwards; PostgreSQL would sit idle in transaction).
-        claimed_at = utcnow()
-        batch = claim_rows(session, claimer, claimed_at, size)
-        # A row waiting in the batch must not look abandoned to mark_stale in another worker.
-        deadline = claimed_at + stale_after(settings) / 2
-        tried = 0
+        bind = session.get_bind()
+        if not isinstance(bind, Engine):  # a session joined to an outer transaction (tests)
+            return _deliver_batch(session, sender, settings, claimer, size)
+        # One connection for the batch: no pool checkout (and PostgreSQL ping) per message. On PostgreSQL
+        # it autocommits: the claim and each record are single statements, so each is its own durable
+        # transaction without BEGIN and COMMIT round trips (the pool resets the mode on return).
+        with bind.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            return _deliver_batch(conn, sender, settings, claimer, size)
+
+
+def _deliver_batch(db: Db, sender: Sender, settings: Settings, claimer: str, size: int) -> int:
+    # Every claim and record commits, so no snapshot stays open during the slow SMTP talk (SQLite could
+    # not upgrade it to a write afterwards; PostgreSQL would sit idle in transaction).
+    claimed_at = utcnow()
+    batch = claim_rows(db, claimer, claimed_at, size)
+    # A row waiting in the batch must not look abandoned to mark_stale in another worker.
+    deadline = claimed_at + stale_after(settings) / 2
+    tried = 0
+    with _outcomes_without_flush_wait(db):
         try:
             for delivery in batch:
                 if utcnow() > deadline:
                     break
                 tried += 1  # counted before sending: from here on the row is never handed back
                 outcome = _outcome(delivery, sender, settings, utcnow())
-                _record(session, delivery, claimer, outcome, utcnow())
+                _record(db, delivery, claimer, outcome, utcnow())
                 log.info("delivery %s (%s): %s", delivery.id, delivery.kind, outcome.status)
         finally:
             if tried < len(batch):
-                _release(session, batch[tried:], claimer)
-        return tried
+                _release(db, batch[tried:], claimer)
+    return tried
+
+
+@contextmanager
+def _outcomes_without_flush_wait(db: Db) -> Iterator[None]:
+    """On the PostgreSQL batch connection, commit outcomes without waiting for their WAL flush.
+
+    The claim before this has been committed with a flush: it must survive anything, or a row could go
+    back to `queued` after its message went out. An outcome commit is visible at once and durable a
+    moment later; only a database crash in that moment can undo it, and then the row is back in
+    `sending`, as if the worker had died before recording it: it becomes `uncertain`, never resent."""
+    if not (isinstance(db, Connection) and db.dialect.name == "postgresql"):
+        yield
+        return
+    db.exec_driver_sql("SET synchronous_commit = off")
+    try:
+        yield
+    finally:
+        try:  # the connection goes back to the pool: the next claim must wait for its flush again
+            db.exec_driver_sql("RESET synchronous_commit")
+        except Exception:
+            db.invalidate()
 
 
 def deliver_one(session_factory: SessionFactory, sender: Sender, settings: Settings, claimer: str) -> bool:

@@ -6,15 +6,17 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from email import message_from_bytes
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.db import make_engine
 from app.delivery import service
-from app.models import Delivery
+from app.models import Delivery, utcnow
 from tests.delivery.conftest import delivery_settings, make_mou, make_org
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +47,8 @@ def test_two_worker_processes_never_send_a_delivery_twice(kind, count, make_data
         org = make_org(session)
         for n in range(count):
             service.enqueue_mou_delivery(session, make_mou(session, org, n), settings=settings)
+        # Due a little later, so both processes are up and polling when the work appears.
+        session.execute(update(Delivery).values(next_attempt_at=utcnow() + timedelta(seconds=3)))
         session.commit()
 
     command = [sys.executable, "-m", "app.delivery.worker", "--until-idle"]

@@ -328,3 +328,16 @@ def test_a_crash_mid_batch_leaves_only_the_message_in_flight_in_sending(factory,
     assert statuses(factory) == {"sent": 4, "uncertain": 1}
     ids = Counter(message_from_bytes(r.content)["Message-ID"] for r in smtp_server.received)
     assert len(ids) == 5 and set(ids.values()) == {1}
+
+
+@pytest.mark.postgres
+def test_outcome_commits_skip_the_flush_wait_only_inside_the_batch(db_engine, make_database):
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite commits are local")
+    with db_engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        default = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+        with pytest.raises(RuntimeError), worker._outcomes_without_flush_wait(conn):
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+            raise RuntimeError("send failed")
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == default != "off"
