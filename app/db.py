@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -47,12 +47,17 @@ def is_postgres(engine: Engine) -> bool:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A unit of work outside a request (worker, CLI): commit on success, roll back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Commit the session when the block succeeds, roll it back when it raises, close it either way."""
+    with session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def session_scope(engine: Engine) -> AbstractContextManager[Session]:
+    """A unit of work outside a request (worker, CLI): commit on success, roll back on error."""
+    return unit_of_work(Session(engine, expire_on_commit=False))

@@ -11,10 +11,13 @@ from sqlmodel import Session, select
 from app.accounts import service
 from app.accounts.security import SESSION_COOKIE, csrf_valid, read_session
 from app.config import Settings
+from app.db import unit_of_work
 from app.errors import Forbidden, MouNotFound, Unauthorized
 from app.models import Mou, Role, User, valid_id
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MANAGERS = (Role.manager, Role.admin)
+ADMINS = (Role.admin,)
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -24,15 +27,8 @@ def get_settings_dep(request: Request) -> Settings:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: commit when the handler succeeds, roll back when it raises."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with unit_of_work(request.app.state.session_factory()) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
@@ -87,18 +83,21 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
+def require_role(user: User, roles: tuple[str, ...], message: str) -> User:
+    """The user when their role is one of `roles`; Forbidden (403) with `message` otherwise."""
+    if user.role not in roles:
+        raise Forbidden(message)
+    return user
+
+
 def get_current_manager(user: CurrentUser) -> User:
     """A manager or admin, or 403."""
-    if user.role not in (Role.manager, Role.admin):
-        raise Forbidden("Only managers can do this.")
-    return user
+    return require_role(user, MANAGERS, "Only managers can do this.")
 
 
 def get_current_admin(user: CurrentUser) -> User:
     """An admin, or 403."""
-    if user.role != Role.admin:
-        raise Forbidden("Only admins can do this.")
-    return user
+    return require_role(user, ADMINS, "Only admins can do this.")
 
 
 CurrentManager = Annotated[User, Depends(get_current_manager)]

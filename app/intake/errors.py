@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import DomainError, InvalidInput, NotConfigured, PayloadTooLarge, Unauthorized
+from app.errors import DomainError, InvalidInput, NotConfigured, NotFound, PayloadTooLarge, Unauthorized
 
 
 class MalformedEmail(InvalidInput):
@@ -35,11 +35,17 @@ class BodyTooLarge(PayloadTooLarge):
     code = "webhook_body_too_large"
 
 
-class UnknownProvider(DomainError):
+class UnknownProvider(NotFound):
     """No such inbound provider."""
 
-    status = 404
     code = "unknown_provider"
+
+
+class UpstreamFailed(DomainError):
+    """A call to the provider failed; the provider should retry."""
+
+    status = 502
+    code = "upstream_failed"
 
 
 __all__ = [
@@ -49,11 +55,5 @@ __all__ = [
     "ProviderNotConfigured",
     "SignatureInvalid",
     "UnknownProvider",
+    "UpstreamFailed",
 ]
-
-
-class UpstreamFailed(DomainError):
-    """A call to the provider failed; the provider should retry."""
-
-    status = 502
-    code = "upstream_failed"

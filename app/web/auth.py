@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import service as accounts
-from app.accounts.deps import SessionDep, SettingsDep, user_from_cookie
+from app.accounts.deps import MANAGERS, SessionDep, SettingsDep, user_from_cookie
 from app.accounts.security import SESSION_COOKIE, SESSION_MAX_AGE, sign_session, verify_password
 from app.config import Settings
 from app.errors import DomainError, Forbidden, NotFound
-from app.models import Role, User, valid_id
+from app.models import User, valid_id
 from app.web.deps import CsrfForm, PageUser, field, read_form
 from app.web.ratelimit import SlidingWindowLimiter
 from app.web.templating import render
@@ -49,7 +49,7 @@ def set_session_cookie(response: Response, settings: Settings, user: User) -> No
 
 def home_for(user: User) -> str:
     """Where a role lands after signing in."""
-    return "/queue" if user.role in (Role.manager, Role.admin) else "/mous"
+    return "/queue" if user.role in MANAGERS else "/mous"
 
 
 def safe_next(target: str | None, user: User) -> str:

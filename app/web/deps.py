@@ -10,10 +10,10 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from app.accounts.deps import SessionDep, SettingsDep, user_from_cookie
+from app.accounts.deps import ADMINS, MANAGERS, SessionDep, SettingsDep, require_role, user_from_cookie
 from app.accounts.security import SESSION_COOKIE, csrf_valid
 from app.errors import Forbidden, InvalidInput
-from app.models import Role, User
+from app.models import User
 
 CSRF_FIELD = "csrf_token"
 
@@ -57,16 +57,12 @@ PageUser = Annotated[User, Depends(page_user)]
 
 def page_manager(user: PageUser) -> User:
     """Managers and admins only."""
-    if user.role not in (Role.manager, Role.admin):
-        raise Forbidden("Only managers can open this page.")
-    return user
+    return require_role(user, MANAGERS, "Only managers can open this page.")
 
 
 def page_admin(user: PageUser) -> User:
     """Admins only."""
-    if user.role != Role.admin:
-        raise Forbidden("Only admins can open this page.")
-    return user
+    return require_role(user, ADMINS, "Only admins can open this page.")
 
 
 PageManager = Annotated[User, Depends(page_manager)]
