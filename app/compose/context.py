@@ -5,6 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+ELEMENT_LABELS = {
+    "situation": "Situation",
+    "goals": "Goals",
+    "obstacles": "Obstacles",
+    "complications": "Complications",
+    "next_step": "Next step",
+}
 STAGE_LABELS = {
     "change": ("Change", "Needs"),
     "discontent": ("Discontent", "Needs"),

@@ -24,7 +24,7 @@ from app.compose import (
     render_mou_email,
 )
 from app.compose import mou_context as build_mou_context
-from app.compose.context import first_name
+from app.compose.context import ELEMENT_LABELS, first_name
 from app.compose.render import builtin_templates
 from app.config import Settings, get_settings
 from app.delivery.message import (
@@ -41,13 +41,6 @@ from app.delivery.message import (
 from app.errors import Conflict, NotFound
 from app.models import Delivery, EmailTemplate, Mou, MouStatus, Review, Role, Team, User, utcnow
 
-ELEMENT_LABELS = {
-    "situation": "Situation",
-    "goals": "Goals",
-    "obstacles": "Obstacles",
-    "complications": "Complications",
-    "next_step": "Next step",
-}
 VERDICT_LABELS = {"approved": "Approved", "coach": "Coaching note", "revise": "Revision requested"}
 REQUEUEABLE = ("uncertain", "failed", "bounced")
 

@@ -11,18 +11,13 @@ from sqlalchemy.orm import load_only
 from sqlmodel import Session, select
 
 from app.accounts.service import mou_visibility
+from app.checking.model import PHASES
 from app.compose.context import STAGE_LABELS
 from app.models import STAGE_ORDER, Mou, MouStatus, User
 
 # Drafts never reached the customer; they say nothing about where the customer is.
 COUNTED = (MouStatus.queued, MouStatus.sent, MouStatus.logged, MouStatus.bounced, MouStatus.failed)
-PHASES = (
-    ("needs", ("change", "discontent")),
-    ("options", ("research", "comparison")),
-    ("decision", ("fear", "commitment")),
-    ("results", ("expectations", "satisfaction")),
-)
-PHASE_OF = {stage: phase for phase, stages in PHASES for stage in stages}
+PHASE_OF = {stage: phase for phase, stages in PHASES.items() for stage in stages}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.compose.context import first_name
+from app.compose.context import ELEMENT_LABELS, first_name
 from app.config import Settings
 from app.delivery.message import is_msg_id
 from app.delivery.service import enqueue_notice, mou_url
@@ -21,13 +21,6 @@ CLASSIFICATION_LABELS = {
     "corrected": "Correction",
     "other": "Reply",
     "auto_reply": "Automatic reply",
-}
-ELEMENT_LABELS = {
-    "situation": "Situation",
-    "goals": "Goals",
-    "obstacles": "Obstacles",
-    "complications": "Complications",
-    "next_step": "Next step",
 }
 
 

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-MEMO_ELEMENTS = ("situation", "goals", "obstacles", "complications", "next_step")
+from app.checking.model import ELEMENTS
+
+MEMO_ELEMENTS = ELEMENTS
 
 _TOKEN = re.compile(r"[£$€]?\d+(?:[.,]\d+)*[k%]?|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _NUMBER = re.compile(r"\d")

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
 from app import compose
-from app.checking import check_fields, check_memo
+from app.checking import ELEMENTS, check_fields, check_memo
 from app.config import Settings, get_settings
 from app.delivery.service import enqueue_mou_delivery, render_for_mou
 from app.errors import Conflict, ElementsMissing, HeaderInjection, InvalidInput
@@ -23,7 +23,7 @@ from app.models import stage_rank as rank_of
 Stage = Literal[
     "change", "discontent", "research", "comparison", "fear", "commitment", "expectations", "satisfaction"
 ]
-ELEMENT_FIELDS = ("situation", "goals", "obstacles", "complications", "next_step")
+ELEMENT_FIELDS = ELEMENTS
 HEADER_FIELDS = ("customer_email", "customer_name", "company", "subject")
 # Characters that end or smuggle a header line: CR, LF, NUL, VT, FF, NEL, LS, PS (and other C0 controls).
 _HEADER_BREAKERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")

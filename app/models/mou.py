@@ -9,18 +9,11 @@ from typing import Any
 from sqlalchemy import Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
+from app.checking.model import STAGES
 from app.models.base import JsonType, ts_column, utcnow
 
-STAGE_ORDER = (
-    "change",
-    "discontent",
-    "research",
-    "comparison",
-    "fear",
-    "commitment",
-    "expectations",
-    "satisfaction",
-)
+# The checker defines the buying stages (app.checking stays pure; the models depend on it, not back).
+STAGE_ORDER = STAGES
 UNKNOWN_STAGE_RANK = len(STAGE_ORDER)
 ELEMENT_BITS = {"situation": 1, "goals": 2, "obstacles": 4, "complications": 8, "next_step": 16}
 

@@ -9,12 +9,11 @@ from sqlalchemy import ColumnElement, Date, Integer, String, case, cast, func
 from sqlmodel import Session, select
 
 from app.accounts.service import mou_visibility
+from app.checking.model import PHASES, REQUIRED
 from app.compose.context import STAGE_LABELS
 from app.models import ELEMENT_BITS, STAGE_ORDER, Mou, User, utcnow
 from app.review import schemas
 
-PHASES = (("needs", "Needs"), ("options", "Options"), ("decision", "Decision"), ("results", "Results"))
-REQUIRED = ("situation", "goals", "obstacles", "complications")
 DAY_BUCKETS = (
     ("same day", 0, 0),
     ("1 day", 1, 1),
@@ -52,13 +51,14 @@ def stage_counts(session: Session, user: User) -> tuple[dict[str, int], int]:
 def phases(by_stage: dict[str, int]) -> list[schemas.PhaseOut]:
     """The eight stages grouped into their four phases."""
     out = []
-    for index, (phase, label) in enumerate(PHASES):
+    for phase, phase_stages in PHASES.items():
         stages = [
-            schemas.StageCount(stage=s, label=STAGE_LABELS[s][0], count=by_stage[s])
-            for s in STAGE_ORDER[index * 2 : index * 2 + 2]
+            schemas.StageCount(stage=s, label=STAGE_LABELS[s][0], count=by_stage[s]) for s in phase_stages
         ]
         out.append(
-            schemas.PhaseOut(phase=phase, label=label, count=sum(s.count for s in stages), stages=stages)
+            schemas.PhaseOut(
+                phase=phase, label=phase.title(), count=sum(s.count for s in stages), stages=stages
+            )
         )
     return out
 

@@ -11,25 +11,15 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from app.accounts.deps import MANAGERS
 from app.accounts.security import SESSION_COOKIE, csrf_token
+from app.checking.model import ELEMENTS, REQUIRED
+from app.checking.model import PHASES as CHECKER_PHASES
+from app.compose.context import ELEMENT_LABELS
 from app.models import STAGE_ORDER, Role
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-ELEMENTS = ("situation", "goals", "obstacles", "complications", "next_step")
-REQUIRED = ELEMENTS[:4]
-ELEMENT_LABELS = {
-    "situation": "Situation",
-    "goals": "Goals",
-    "obstacles": "Obstacles",
-    "complications": "Complications",
-    "next_step": "Next step",
-}
-PHASES = (
-    ("Needs", ("change", "discontent")),
-    ("Options", ("research", "comparison")),
-    ("Decision", ("fear", "commitment")),
-    ("Results", ("expectations", "satisfaction")),
-)
+PHASES = tuple((phase.title(), stages) for phase, stages in CHECKER_PHASES.items())
 STATUS_LABELS = {
     "draft": "Draft",
     "held": "Held: incomplete",
@@ -90,7 +80,7 @@ def nav_for(user: Any) -> list[tuple[str, str]]:
     if user is None:
         return []
     links = [("/mous/new", "New MOU"), ("/mous", "My MOUs")]
-    if user.role in (Role.manager, Role.admin):
+    if user.role in MANAGERS:
         links += [("/queue", "Review queue"), ("/dashboard", "Dashboard")]
     if user.role == Role.admin:
         links += [("/admin/users", "Admin")]
