@@ -14,13 +14,11 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
-from app.accounts import service as accounts
 from app.config import Settings
 from app.delivery.service import enqueue_mou_delivery
 from app.delivery.worker import run_once
 from app.intake.submit import MouInput, create_mou
-from app.models import Delivery, Mou, Role, Source, User
-from tests.conftest import Person, World
+from app.models import Delivery, Mou, Source, User
 
 MAILGUN_KEY = "mg-followup-test-signing-key-0123456789abcdef"
 POSTMARK_AUTH = ("postmark-inbound", "followup-TEST-ONLY-pw")
@@ -50,34 +48,6 @@ def settings(settings: Settings) -> Settings:
             "postmark_webhook_password": SecretStr(POSTMARK_AUTH[1]),
         }
     )
-
-
-def quick_person(session: Session, email: str, name: str, role: str, team) -> Person:
-    """A user with an API token but no password (password hashing is slow on purpose; not needed here)."""
-    user = accounts.create_user(session, email=email, name=name, role=role, team=team)
-    _, token = accounts.issue_token(session, user)
-    return Person(user=user, token=token, password="", headers={"Authorization": f"Bearer {token}"})
-
-
-@pytest.fixture
-def world(session: Session) -> World:
-    """The suite's organisation (same shape and addresses), built without password hashing."""
-    team_a = accounts.create_team(session, "Enterprise East", "structured")
-    team_b = accounts.create_team(session, "Mid-Market West", "conversational")
-    w = World(
-        team_a=team_a,
-        team_b=team_b,
-        admin=quick_person(session, "admin@acme-sales.example", "Ada Admin", Role.admin, None),
-        manager_a=quick_person(
-            session, "maria.manager@acme-sales.example", "María Núñez", Role.manager, team_a
-        ),
-        manager_b=quick_person(session, "mark.manager@acme-sales.example", "Mark Boss", Role.manager, team_b),
-        rep_a1=quick_person(session, "dana.whitfield@acme-sales.example", "Dana Whitfield", Role.rep, team_a),
-        rep_a2=quick_person(session, "leo.park@acme-sales.example", "Leo Park", Role.rep, team_a),
-        rep_b1=quick_person(session, "sam.reed@acme-sales.example", "Sam Reed", Role.rep, team_b),
-    )
-    session.commit()
-    return w
 
 
 @pytest.fixture

@@ -15,12 +15,11 @@ import time_machine
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
-from app.accounts import service as accounts
 from app.config import Settings
 from app.intake import service
 from app.intake.verify import cert_cache_path
-from app.models import InboundMessage, Mou, Role, UserAddress
-from tests.conftest import Person
+from app.models import InboundMessage, Mou, UserAddress
+from tests.conftest import World
 
 PAYLOADS = Path(__file__).parent / "payloads"
 KEYS = PAYLOADS / "keys"
@@ -111,40 +110,13 @@ def frozen():
         traveller.stop()
 
 
-@dataclass
-class Org:
-    """The people intake tests need: an admin, a manager, Dana and Leo of the samples, another rep."""
-
-    admin: Person
-    manager_a: Person
-    rep_a1: Person
-    rep_a2: Person
-    rep_b1: Person
-
-
-def _person(session: Session, email: str, name: str, role: str, team) -> Person:
-    # No password: argon2 hashing would dominate these tests' run time, and intake never signs in.
-    user = accounts.create_user(session, email=email, name=name, role=role, team=team)
-    _, token = accounts.issue_token(session, user)
-    return Person(user=user, token=token, headers={"Authorization": f"Bearer {token}"})
-
-
 @pytest.fixture
-def reps(session: Session) -> Org:
-    """A small organisation; Dana and Leo also send from their northwind addresses."""
-    east = accounts.create_team(session, "Enterprise East", "structured")
-    west = accounts.create_team(session, "Mid-Market West", "conversational")
-    org = Org(
-        admin=_person(session, "admin@acme-sales.example", "Ada Admin", Role.admin, None),
-        manager_a=_person(session, "maria.manager@acme-sales.example", "María Núñez", Role.manager, east),
-        rep_a1=_person(session, "dana.whitfield@acme-sales.example", "Dana Whitfield", Role.rep, east),
-        rep_a2=_person(session, "leo.park@acme-sales.example", "Leo Brandt", Role.rep, east),
-        rep_b1=_person(session, "sam.reed@acme-sales.example", "Sam Reed", Role.rep, west),
-    )
-    session.add(UserAddress(user_id=org.rep_a1.user.id, email=f"dana.whitfield@{REP_DOMAIN}"))
-    session.add(UserAddress(user_id=org.rep_a2.user.id, email=f"leo.brandt@{REP_DOMAIN}"))
+def reps(world: World, session: Session) -> World:
+    """The suite's organisation; Dana and Leo also send from their northwind addresses (as in the samples)."""
+    session.add(UserAddress(user_id=world.rep_a1.user.id, email=f"dana.whitfield@{REP_DOMAIN}"))
+    session.add(UserAddress(user_id=world.rep_a2.user.id, email=f"leo.brandt@{REP_DOMAIN}"))
     session.commit()
-    return org
+    return world
 
 
 def inbox(session: Session) -> list[InboundMessage]:
