@@ -6,13 +6,17 @@ import re
 from dataclasses import dataclass
 
 from app.checking import cues
-from app.checking.fastre import _ODD
+from app.checking.fastre import _ODD, Gated
 from app.checking.segment import Unit
 
 _CLAUSE_SPLIT = re.compile(
     r",?\s+(?:and|but|so|while|because|although|though|whereas|which means)\s+(?=\S)|;\s+|:\s+|\s[–—]\s",
     re.I,
 )
+_GOAL_PHRASE_GATE = Gated(cues.GOAL_PHRASE.rx)
+_LEAD_IN_GATE = Gated(cues.REP_LEAD_IN)
+_QUESTION_TO_YOU = re.compile(r"\W*(?:would|could|can|will|do|does|did) you\b", re.I)
+_WORDS = re.compile(r"\w+")
 _REQUIRED_KINDS = ("situation", "goals", "obstacles", "complications")
 
 
@@ -29,38 +33,73 @@ class Signals:
 
 
 _SEEN: dict[str, tuple[int, ...]] = {}  # per memo: clauses and sentences repeat
+_SPANS: dict[str, list[list[tuple[int, int]]] | None] = {}
+
+
+def _odd(text: str) -> bool:
+    return not text.isascii() and _ODD.search(text) is not None
+
+
+def _spans(text: str) -> list[list[tuple[int, int]]] | None:
+    """Where each cue lexicon matches in the text (None when case folding needs the original text)."""
+    if text in _SPANS:
+        return _SPANS[text]
+    if len(_SPANS) > 4096:  # callers outside find_elements() never clear it
+        _SPANS.clear()
+    spans = _SPANS[text] = None if _odd(text) else cues.SIGNALS.scan(text.lower())
+    return spans
 
 
 def signals(text: str) -> tuple[int, ...]:
     """Match counts of every cue lexicon (cues.SIGNAL_NAMES order) in one pass over the text's words."""
     seen = _SEEN.get(text)
     if seen is None:
-        if len(_SEEN) > 4096:  # callers outside find_elements() never clear it
+        if len(_SEEN) > 4096:
             _SEEN.clear()
-        low = text.lower()
-        seen = tuple(map(len, cues.SIGNALS.scan(low)))
-        if not text.isascii() and _ODD.search(text):  # case folding differs: judge the original
-            seen = seen[:5] + tuple(
+        spans = _spans(text)
+        if spans is None:  # case folding differs: the search-style cues judge the original text
+            counts = tuple(map(len, cues.SIGNALS.scan(text.lower())))
+            seen = counts[:5] + tuple(
                 int(rx.search(text) is not None)
                 for rx in (cues.META, cues.VENDOR_OUTCOME, cues.GOAL_WANT, cues.SIT_TEAM_OF, cues.SIT_PROCESS)
             )
+        else:
+            seen = tuple(map(len, spans))
         _SEEN[text] = seen
     return seen
+
+
+def _clauses(sentence: str) -> list[tuple[int, int]]:
+    """(start, end) of each clause of a sentence, as _CLAUSE_SPLIT.split would cut it."""
+    out, prev = [], 0
+    for m in _CLAUSE_SPLIT.finditer(sentence):
+        out.append((prev, m.start()))
+        prev = m.end()
+    out.append((prev, len(sentence)))
+    return out
+
+
+def _clause_signals(sentence: str, lo: int, hi: int) -> tuple[int, ...]:
+    """Cue counts of one clause, read off the sentence's single pass (matches lying inside the clause)."""
+    spans = _spans(sentence)
+    if spans is None:
+        return signals(sentence[lo:hi])
+    return tuple(sum(1 for s, e in found if lo <= s and e <= hi) for found in spans)
 
 
 _META, _VENDOR, _WANT, _TEAM_OF, _PROCESS = range(5, 10)
 
 
-def _obs_comp(text: str) -> tuple[int, int, int, int]:
-    os_, ow, cs, cw, month = signals(text)[:5]
+def _obs_comp(text: str, sig: tuple[int, ...] | None = None) -> tuple[int, int, int, int]:
+    os_, ow, cs, cw, month = (sig or signals(text))[:5]
     return 2 * os_ + ow, os_, 2 * cs + cw + min(month, 1), cs
 
 
-def is_situation(text: str) -> bool:
+def is_situation(text: str, sig: tuple[int, ...] | None = None) -> bool:
     """A description of how the customer's business or set-up is today (sizes, tools, how work is done)."""
-    if text.rstrip().endswith("?") or re.match(r"\W*(?:would|could|can|will|do|does|did) you\b", text, re.I):
+    if text.rstrip().endswith("?") or _QUESTION_TO_YOU.match(text):
         return False
-    sig = signals(text)
+    sig = sig or signals(text)
     if sig[_TEAM_OF]:
         return True
     process = bool(sig[_PROCESS])
@@ -73,26 +112,29 @@ def is_goal(text: str) -> bool:
     """The customer wanting an outcome ('you'd like to cut ...', 'the goal is ...')."""
     if signals(text)[_VENDOR] or cues.REP_VOICE.match(text):
         return False
-    return bool(signals(text)[_WANT] or cues.GOAL_PHRASE.search(text))
+    return bool(signals(text)[_WANT] or (_GOAL_PHRASE_GATE.possible(text) and cues.GOAL_PHRASE.search(text)))
 
 
 def clause_labels(sentence: str) -> set[str]:
     """Elements stated in an unheaded sentence, judged clause by clause."""
     labels: set[str] = set()
-    sentence = cues.REP_LEAD_IN.sub("", sentence)
+    if _LEAD_IN_GATE.possible(sentence):
+        sentence = cues.REP_LEAD_IN.sub("", sentence)
     if cues.REP_VOICE.match(sentence):
         return labels
     if is_goal(sentence):
         labels.add("goals")
-    for clause in _CLAUSE_SPLIT.split(sentence):
+    for lo, hi in _clauses(sentence):
+        clause = sentence[lo:hi]
         if not clause or cues.REP_VOICE.match(clause):
             continue
-        obs, obs_s, comp, comp_s = _obs_comp(clause)
+        sig = _clause_signals(sentence, lo, hi)
+        obs, obs_s, comp, comp_s = _obs_comp(clause, sig)
         if (comp_s or comp >= 2) and comp >= obs:
             labels.add("complications")
         elif obs_s or obs >= 2:
             labels.add("obstacles")
-        elif not comp and is_situation(clause) and not signals(clause)[_WANT]:
+        elif not comp and not sig[_WANT] and is_situation(clause, sig):
             labels.add("situation")
     if "obstacles" not in labels and "complications" not in labels:
         obs, _, comp, _ = _obs_comp(sentence)  # weak cues spread over clauses still add up
@@ -104,7 +146,7 @@ def clause_labels(sentence: str) -> set[str]:
 def headed_labels(unit: Unit) -> set[str]:
     """Elements a unit under an element heading supports; content can overrule a misleading heading."""
     text, kind = unit.text, unit.section
-    if cues.PLACEHOLDER.match(text) or len(re.findall(r"\w+", text)) < 2:
+    if cues.PLACEHOLDER.match(text) or len(_WORDS.findall(text)) < 2:
         return set()
     obs, _, comp, comp_s = _obs_comp(text)
     if kind == "goals":
@@ -147,6 +189,7 @@ def find_elements(units: list[Unit]) -> dict[str, list[Unit]]:
     """Units supporting each required element, in memo order."""
     found: dict[str, list[Unit]] = {k: [] for k in _REQUIRED_KINDS}
     _SEEN.clear()
+    _SPANS.clear()
     for unit in units:
         for label in unit_labels(unit):
             found[label].append(unit)

@@ -143,7 +143,7 @@ def _keys(fragment: str, flags: int) -> set[tuple[bool, str]] | None:
 class Lexicon:
     """A lower-case cue pattern, matched word by word; methods take the lower-cased text."""
 
-    __slots__ = ("_exact", "_frags", "_prefix", "_subs", "index", "rx")
+    __slots__ = ("_by_frags", "_exact", "_frags", "_prefix", "_subs", "index", "rx")
 
     def __init__(self, rx: re.Pattern[str]) -> None:
         if rx.flags & re.I:
@@ -152,6 +152,7 @@ class Lexicon:
         self._exact: dict[str, list[int]] = {}
         self._prefix: dict[str, list[int]] = {}
         self._subs: dict[str, re.Pattern[str] | None] = {}
+        self._by_frags: dict[tuple[int, ...], re.Pattern[str]] = {}  # few distinct phrase sets: compile once
         self._frags = _fragments(rx.pattern)
         self.index = self._build()
 
@@ -179,8 +180,13 @@ class Lexicon:
             chosen.update(self._prefix.get(word[:k], ()))
         sub = None
         if chosen:
-            frags = [self._frags[n] for n in sorted(chosen)]
-            sub = re.compile("|".join("(?:" + f + ")" for f in frags), self.rx.flags)
+            key = tuple(sorted(chosen))
+            sub = self._by_frags.get(key)
+            if sub is None:
+                frags = [self._frags[n] for n in key]
+                sub = self._by_frags[key] = re.compile(
+                    "|".join("(?:" + f + ")" for f in frags), self.rx.flags
+                )
         if len(subs) > 100_000:
             subs.clear()
         subs[word] = sub
@@ -282,6 +288,16 @@ class LexiconSet:
 
 def _word_at(low: str, word: str, cur: int) -> int:
     """Start of the next whole-word occurrence of word at or after cur (it is known to exist)."""
+    pos = low.find(word, cur)
+    if pos > 0 and (low[pos - 1].isalnum() or low[pos - 1] == "_"):
+        return _word_at_slow(low, word, pos + 1)
+    end = pos + len(word)
+    if end < len(low) and (low[end].isalnum() or low[end] == "_"):
+        return _word_at_slow(low, word, pos + 1)
+    return pos
+
+
+def _word_at_slow(low: str, word: str, cur: int) -> int:
     n = len(word)
     pos = low.find(word, cur)
     while (pos > 0 and _is_w(low[pos - 1])) or (pos + n < len(low) and _is_w(low[pos + n])):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from app.checking import cues
+from app.checking.fastre import _ODD, Gated
 from app.checking.segment import Unit
 
 _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -51,14 +52,20 @@ class NextStep:
     when: str | None
 
 
+_REP_SPLIT_NEEDS = re.compile(r";|\s(?:i|we)", re.I)  # every cut of REP_CLAUSE_SPLIT holds one of these
+_CUSTOMER_ACTION_GATE = Gated(cues.CUSTOMER_ACTION.rx)
+
+
 def _clauses(text: str) -> list[str]:
+    if not _REP_SPLIT_NEEDS.search(text) and (text.isascii() or not _ODD.search(text)):
+        return [text] if text.strip() else []
     return [c for c in cues.REP_CLAUSE_SPLIT.split(text) if c and c.strip()]
 
 
 def _is_customer_action(clause: str, first: bool, heading: bool) -> bool:
     if cues.REP_VOICE.match(clause):
         return False
-    if cues.CUSTOMER_ACTION.search(clause):
+    if _CUSTOMER_ACTION_GATE.possible(clause) and cues.CUSTOMER_ACTION.search(clause):
         return True
     return first and bool(cues.IMPERATIVE.match(clause)) and (heading or True)
 

@@ -82,6 +82,13 @@ _ABBREV = re.compile(
 )
 
 
+_LABEL_JUNK = re.compile(r"[^a-z0-9' &/-]+")
+_SPACES = re.compile(r"\s+")
+_STOP_INSIDE = re.compile(r"[.!]\s")
+_AFTER_STOP = re.compile(r"(?<=[.!?])\s+")
+_DIGIT = re.compile(r"\d")
+
+
 @dataclass(frozen=True)
 class Unit:
     """One sentence or bullet of the memo and the section it belongs to."""
@@ -94,8 +101,8 @@ class Unit:
 
 def _norm_label(label: str) -> str:
     label = label.replace("’", "'").replace("‘", "'").lower()
-    label = re.sub(r"[^a-z0-9' &/-]+", " ", label)
-    return re.sub(r"\s+", " ", label).strip(" -/&")
+    label = _LABEL_JUNK.sub(" ", label)
+    return _SPACES.sub(" ", label).strip(" -/&")
 
 
 def classify_label(label: str, anchored: bool = True) -> str | None:
@@ -160,7 +167,7 @@ def _parse_heading(line: str) -> tuple[str, str] | None:
         return None
     words = core.split()
     bare = core.rstrip(":.?!").strip()
-    if len(words) <= 9 and not re.search(r"[.!]\s", core):
+    if len(words) <= 9 and not _STOP_INSIDE.search(core):
         ends = core[-1]
         if ends not in ".!," or (ends == "." and len(words) <= 4):
             kind = classify_label(bare)
@@ -178,7 +185,7 @@ def _parse_heading(line: str) -> tuple[str, str] | None:
         if kind:
             return kind, m.group(2).strip()
     if core.endswith(":") and len(words) <= 16:
-        last = re.split(r"(?<=[.!?])\s+", core)[-1]
+        last = _AFTER_STOP.split(core)[-1]
         kind = classify_label(last.rstrip(":"), anchored=False)
         if kind and kind != "next_step":
             return kind, ""
@@ -188,7 +195,7 @@ def _parse_heading(line: str) -> tuple[str, str] | None:
 
 
 def _looks_like_other_heading(line: str, core: str, words: list[str]) -> bool:
-    if len(words) > 6 or re.search(r"\d", core) or core[-1] in ".,;!":
+    if len(words) > 6 or _DIGIT.search(core) or core[-1] in ".,;!":
         return False
     return (
         line.lstrip().startswith("#") or (core.isupper() and len(core) > 3) or line.strip().startswith("**")
