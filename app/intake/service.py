@@ -112,22 +112,25 @@ def store_inbound(
 def process_pending(session: Session, settings: Settings | None = None, limit: int = 50) -> int:
     """Process received messages oldest first; the worker calls this. Returns how many ran."""
     settings = settings or get_settings()
-    ids = session.exec(
+    oldest = (
         select(InboundMessage.id)
         .where(InboundMessage.status == "received")
         .order_by(InboundMessage.id)
         .limit(limit)
-    ).all()
+    )
+    # Claim with one write before any read: on SQLite a read first pins a snapshot that cannot become
+    # a write once a webhook has committed ("database is locked"); the status check keeps a row that
+    # another worker claimed meanwhile out of this batch.
+    claimed = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id.in_(oldest.scalar_subquery()), InboundMessage.status == "received")
+        .values(status="processing")
+        .returning(InboundMessage.id)
+    )
     done = 0
-    for inbound_id in ids:
-        claimed = session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == inbound_id, InboundMessage.status == "received")
-            .values(status="processing")
-        )
-        if claimed.rowcount == 1:  # another worker may have taken it
-            process_inbound(session, inbound_id, settings)
-            done += 1
+    for inbound_id in sorted(claimed.scalars().all()):
+        process_inbound(session, inbound_id, settings)
+        done += 1
     prune_nonces(session, settings)
     return done
 
