@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Integer, String, case, cast, func
+from sqlalchemy import ColumnElement, Date, Integer, String, case, cast, func, or_
 from sqlmodel import Session, select
 
 from app.accounts.service import mou_visibility
 from app.checking.model import PHASES, REQUIRED
 from app.compose.context import STAGE_LABELS
+from app.followup.reminders import overdue_condition
 from app.models import ELEMENT_BITS, STAGE_ORDER, Mou, User, utcnow
 from app.review import schemas
 
@@ -111,15 +112,16 @@ def _rep_row(row: Any) -> schemas.RepStats:
 
 
 def next_steps(session: Session, user: User, today: date) -> schemas.NextSteps:
-    """Customer next steps overdue or due within a week, soonest first."""
+    """Customer next steps overdue (as the reminders define it) or due within a week, soonest first."""
     soon = today + timedelta(days=7)
     scope = (mou_visibility(user), Mou.next_step_due.is_not(None))
-    counts = select(_count_if(Mou.next_step_due < today), _count_if(Mou.next_step_due.between(today, soon)))
+    is_overdue, is_due_soon = overdue_condition(today), Mou.next_step_due.between(today, soon)
+    counts = select(_count_if(is_overdue), _count_if(is_due_soon))
     overdue, due_soon = session.exec(counts.where(*scope)).one()
     items_stmt = (
         select(Mou, User.name)
         .join(User, User.id == Mou.rep_id)
-        .where(*scope, Mou.next_step_due <= soon)
+        .where(*scope, or_(is_overdue, is_due_soon))
         .order_by(Mou.next_step_due, Mou.id)
         .limit(NEXT_STEP_ITEMS)
     )

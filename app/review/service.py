@@ -28,6 +28,7 @@ from app.accounts.service import mou_visibility, normalise_email
 from app.config import Settings, get_settings
 from app.delivery.service import enqueue_coaching
 from app.errors import Forbidden, InvalidInput
+from app.followup.reminders import overdue_condition
 from app.intake.submit import SURROGATE, audit
 from app.models import (
     ELEMENT_BITS,
@@ -189,7 +190,7 @@ def filter_conditions(filters: QueueFilters, today: date) -> list[ColumnElement[
     if filters.missing:
         conds.append(Mou.missing_mask.op("&")(ELEMENT_BITS[filters.missing]) != 0)
     if filters.overdue:
-        conds.append(Mou.next_step_due < today)
+        conds.append(overdue_condition(today))
     if filters.reply_status:
         conds.append(Mou.reply_status == filters.reply_status)
     if filters.team_id is not None:

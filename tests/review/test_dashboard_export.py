@@ -22,7 +22,8 @@ def known(session, world):
     insert_mou(session, a1, customer_email="n@north.example", stage="change", meeting_date=meeting,
                created_at=T0, missing=["obstacles"])  # fmt: skip
     insert_mou(session, a1, customer_email="n@north.example", stage="research", meeting_date=meeting,
-               created_at=T0 + timedelta(days=2), next_step_due=TODAY - timedelta(days=1))  # fmt: skip
+               created_at=T0 + timedelta(days=2), next_step_due=TODAY - timedelta(days=1),
+               status="sent")  # fmt: skip
     insert_mou(session, a1, customer_email="s@south.example", stage="fear", meeting_date=meeting,
                created_at=T0 + timedelta(days=6), missing=["obstacles", "complications"])  # fmt: skip
     insert_mou(session, a2, customer_email="e@east.example", stage="research", meeting_date=meeting,
@@ -75,6 +76,23 @@ def test_next_steps_due_and_overdue(session, world, known):
         (True, TODAY - timedelta(days=1)),
         (False, TODAY + timedelta(days=3)),
     ]
+
+
+def test_overdue_next_steps_are_the_ones_the_reminders_chase(session, world, known):
+    """Past due is not enough: the memo reached the customer, they have not replied, nothing newer."""
+    rep, past = world.rep_a2.user, TODAY - timedelta(days=5)
+    insert_mou(session, rep, customer_email="q@queued.example", status="held", next_step_due=past)
+    insert_mou(session, rep, customer_email="r@replied.example", status="sent", next_step_due=past,
+               reply_status="confirmed")  # fmt: skip
+    insert_mou(session, rep, customer_email="o@old.example", status="logged", next_step_due=past)
+    insert_mou(session, rep, customer_email="O@old.example", status="sent", created_at=T0 + timedelta(days=3))
+    counted = insert_mou(session, rep, customer_email="l@logged.example", status="logged", next_step_due=past)
+    session.commit()
+    steps = dashboard(session, world.manager_a.user, today=TODAY).next_steps
+    assert steps.overdue == 2
+    overdue = {i.mou_id for i in steps.items if i.overdue}
+    assert counted.id in overdue and len(overdue) == 2
+    assert all(i.next_step_due >= TODAY for i in steps.items if not i.overdue)
 
 
 def test_rep_and_admin_scopes(session, world, known):

@@ -142,7 +142,7 @@ def test_filters(client, world, session):
     a = insert_mou(
         session, rep1, status="held", missing=["obstacles"], stage="fear", company="Acme 100% Widgets"
     )
-    b = insert_mou(session, rep2, status="queued", reviewed=True, review="coach", next_step_due=T0.date())
+    b = insert_mou(session, rep2, status="sent", reviewed=True, review="coach", next_step_due=T0.date())
     c = insert_mou(session, rep1, status="sent", reply_status="confirmed", customer_name="Zoë O_Brien",
                    next_step_due=date(2099, 1, 1), missing=["next_step"])  # fmt: skip
     session.commit()
@@ -164,6 +164,9 @@ def test_filters(client, world, session):
     assert ids(stage="unknown") == {b.id, c.id}
     assert ids(missing="obstacles") == {a.id}
     assert ids(missing="next_step") == {c.id}
+    assert ids(overdue="true") == {b.id}
+    insert_mou(session, rep2, status="queued", next_step_due=T0.date())  # past due, not yet sent: not overdue
+    session.commit()
     assert ids(overdue="true") == {b.id}
     assert ids(reply_status="confirmed") == {c.id}
     assert ids(q="100%") == {a.id}
