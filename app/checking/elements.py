@@ -186,13 +186,22 @@ def unit_labels(unit: Unit) -> set[str]:
 
 
 def find_elements(units: list[Unit]) -> dict[str, list[Unit]]:
-    """Units supporting each required element, in memo order."""
+    """Units supporting each required element, in memo order, read until every element has one.
+
+    Presence and evidence (the first supporting unit) are settled once all four are found, so the rest
+    of the memo is not judged.
+    """
     found: dict[str, list[Unit]] = {k: [] for k in _REQUIRED_KINDS}
     _SEEN.clear()
     _SPANS.clear()
+    missing = len(found)
     for unit in units:
         for label in unit_labels(unit):
+            if not found[label]:
+                missing -= 1
             found[label].append(unit)
+        if not missing:
+            break
     return found
 
 
