@@ -169,7 +169,7 @@ def _like_pattern(text: str) -> str:
 
 
 def _rep_condition(rep: str) -> ColumnElement[bool]:
-    if rep.isdigit():
+    if rep.isascii() and rep.isdigit():  # isdigit() alone also takes "¹", which int() refuses (a 500)
         return Mou.rep_id == int(rep) if int(rep) <= MAX_ID else false()
     user_id = select(User.id).where(User.email == normalise_email(rep)).scalar_subquery()
     return Mou.rep_id == user_id

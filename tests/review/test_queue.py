@@ -159,6 +159,7 @@ def test_filters(client, world, session):
     assert ids(rep=rep1.email.upper()) == {a.id, c.id}
     assert ids(rep="nobody@nowhere.example") == set()
     assert ids(rep=str(2**70)) == ids(rep=str(2**31)) == set()
+    assert ids(rep="¹") == ids(rep="٣") == set()  # digits to str.isdigit(), not user ids
     assert client.get("/api/mous", params={"team": 2**31}, headers=world.admin.headers).json()["items"] == []
     assert ids(stage="fear") == {a.id}
     assert ids(stage="unknown") == {b.id, c.id}
