@@ -15,7 +15,7 @@ if not config.get_main_option("sqlalchemy.url"):
     config.set_main_option("sqlalchemy.url", normalise_url(get_settings().resolved_database_url))
 
 
-def _render_item(type_: str, obj: object, autogen_context) -> str | bool:  # noqa: ANN001
+def _render_item(type_: str, obj: object, autogen_context) -> str | bool:
     """Render SQLModel's AutoString as a plain String so migrations don't import sqlmodel."""
     if type_ == "type" and type(obj).__name__ == "AutoString":
         length = getattr(obj, "length", None)
@@ -47,7 +47,7 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
