@@ -99,24 +99,34 @@ def _fragments(pattern: str) -> list[str]:
 
 def _lead_strings(items: list) -> tuple[frozenset[str], bool] | None:
     """The literal strings a phrase's match must start with (after its leading word boundary), and
-    whether a word boundary follows them."""
+    whether a word boundary follows them while they are still one word."""
     if not items or items[0] != (sre.AT, sre.AT_BOUNDARY):
         return None  # without \\b a match could start inside a word
     out = frozenset([""])
-    for k, (op, av) in enumerate(items[1:], 1):
+    bounded = False
+    for op, av in items[1:]:
         if op is sre.AT:
-            return out, av is sre.AT_BOUNDARY and k > 1
+            if av is not sre.AT_BOUNDARY:
+                break
+            if all(_WORD.fullmatch(s) for s in out):
+                bounded = True  # the first word ends here
+            continue
         part = _exact_one(op, av)
         if part is None or len(out) * len(part) > _CAP:
             break
         out = frozenset(x + y for x in out for y in part)
-        if all(_WORD.match(s) and _WORD.match(s).end() < len(s) for s in out):
-            break  # each string holds its whole first word
-    return out, False
+        if all(_SECOND.match(s) for s in out):
+            break  # each string holds its first word and the start of its second
+    return out, bounded
 
 
-def _keys(fragment: str, flags: int) -> set[tuple[bool, str]] | None:
-    """(exact, key) pairs: the first word equals key (exact) or starts with it; None when unfiled."""
+_SECOND = re.compile(r"\w+\W+\w")  # a first word, its separator and the next word's first letter
+_AFTER_FIRST = re.compile(r"\w+(\W+)(\w+)?")
+
+
+def _keys(fragment: str, flags: int) -> set[tuple[bool, str, str | None]] | None:
+    """(exact, key, second) triples: the first word equals key (exact) or starts with it, and the next
+    word starts with second (None when that is not known); None when the phrase cannot be filed."""
     parsed = _parser.parse(fragment, flags & ~re.I).data
     items = list(parsed)
     if len(items) == 1 and items[0][0] is sre.SUBPATTERN:
@@ -133,17 +143,19 @@ def _keys(fragment: str, flags: int) -> set[tuple[bool, str]] | None:
         if not m:
             return None
         word = m.group()
-        if m.end() < len(s) or bounded:
-            keys.add((True, word))
+        after = _AFTER_FIRST.match(s)
+        second = after.group(2) if after else None
+        if after or bounded:
+            keys.add((True, word, second))
         else:
-            keys.add((False, word[:_KEY]))
+            keys.add((False, word[:_KEY], None))
     return keys
 
 
 class Lexicon:
     """A lower-case cue pattern, matched word by word; methods take the lower-cased text."""
 
-    __slots__ = ("_by_frags", "_exact", "_frags", "_prefix", "_subs", "index", "rx")
+    __slots__ = ("_by_frags", "_exact", "_frags", "_prefix", "_seconds", "_subs", "index", "rx")
 
     def __init__(self, rx: re.Pattern[str]) -> None:
         if rx.flags & re.I:
@@ -153,6 +165,7 @@ class Lexicon:
         self._prefix: dict[str, list[int]] = {}
         self._subs: dict[str, re.Pattern[str] | None] = {}
         self._by_frags: dict[tuple[int, ...], re.Pattern[str]] = {}  # few distinct phrase sets: compile once
+        self._seconds: dict[tuple[bool, str, int], set[str | None]] = {}
         self._frags = _fragments(rx.pattern)
         self.index = self._build()
 
@@ -164,11 +177,28 @@ class Lexicon:
                 return None
             if keys is None:
                 return None
-            for exact, key in keys:
+            for exact, key, second in keys:
                 bucket = (self._exact if exact else self._prefix).setdefault(key, [])
                 if n not in bucket:
                     bucket.append(n)
+                self._seconds.setdefault((exact, key, n), set()).add(second)
         return True
+
+    def seconds(self, word: str) -> tuple[str, ...] | None:
+        """How the word after this one must start for any phrase to match here (None: anything)."""
+        out: set[str] = set()
+        for n in self._exact.get(word, ()):
+            found = self._seconds[(True, word, n)]
+            if None in found:
+                return None
+            out |= found  # type: ignore[arg-type]
+        for k in range(1, _KEY + 1):
+            for n in self._prefix.get(word[:k], ()):
+                found = self._seconds[(False, word[:k], n)]
+                if None in found:
+                    return None
+                out |= found  # type: ignore[arg-type]
+        return tuple(sorted(out))
 
     def _at(self, word: str) -> re.Pattern[str] | None:
         """The phrases that can start at this word, as one pattern (None when there are none)."""
@@ -250,15 +280,18 @@ class LexiconSet:
                 raise ValueError(f"lexicon {name} cannot be indexed by its first word")
         self.names = tuple(lexicons)
         self._lexicons = tuple(lexicons.values())
-        self._cache: dict[str, tuple[tuple[int, re.Pattern[str]], ...]] = {}
+        self._cache: dict[str, tuple[tuple[int, re.Pattern[str], tuple[str, ...] | None], ...]] = {}
 
-    def _entries(self, word: str) -> tuple[tuple[int, re.Pattern[str]], ...]:
+    def _entries(self, word: str) -> tuple[tuple[int, re.Pattern[str], tuple[str, ...] | None], ...]:
+        """(lexicon, phrases that can start at this word, how the next word must start)."""
         found = self._cache.get(word)
         if found is None:
             if len(self._cache) > 100_000:  # the vocabulary of a long-running process is bounded here
                 self._cache.clear()
             found = tuple(
-                (n, sub) for n, lex in enumerate(self._lexicons) if (sub := lex._at(word)) is not None
+                (n, sub, lex.seconds(word))
+                for n, lex in enumerate(self._lexicons)
+                if (sub := lex._at(word)) is not None
             )
             self._cache[word] = found
         return found
@@ -269,15 +302,20 @@ class LexiconSet:
         ends = [0] * len(self._lexicons)
         cache = self._cache
         cur = 0
-        for word in _WORD.findall(low):
+        words = _WORD.findall(low)
+        last = len(words) - 1
+        for i, word in enumerate(words):
             entries = cache.get(word)
             if entries is None:
                 entries = self._entries(word)
             if not entries:
                 continue  # most words start no phrase: no position needed
+            nxt = words[i + 1] if i < last else ""
             pos = _word_at(low, word, cur)
             cur = pos + len(word)
-            for n, sub in entries:
+            for n, sub, seconds in entries:
+                if seconds is not None and not nxt.startswith(seconds):
+                    continue  # "in" only matters before "the way", "parallel", ...
                 if pos >= ends[n]:
                     m = sub.match(low, pos)
                     if m:
