@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
+from app.intake.errors import MalformedPayload
 from app.intake.inbound import DEFAULT_MAX_BYTES, InboundEmail, make_inbound
 from app.intake.providers.forms import Attachment, Form, header, json_object, parse_form, rebuild_message
 
@@ -21,6 +22,9 @@ def adapt(headers: Mapping[str, str], body: bytes, max_bytes: int = DEFAULT_MAX_
         # Raw mode posts a file part on some accounts: take the first file whose name is "email".
         raw = next((f.value for f in form.files() if f.name == "email"), None)
     if raw is None:
+        if all(form.get_bytes(name) is None for name in ("headers", "text", "html")):
+            # Neither mode's fields: an empty or cut-off form (a boundary that never matched) is not mail.
+            raise MalformedPayload("The SendGrid form has no email in it (no 'email' or 'headers' field).")
         raw = _rebuild(form)
     to = envelope.get("to") or []
     return make_inbound(
