@@ -115,15 +115,17 @@ def is_goal(text: str) -> bool:
     return bool(signals(text)[_WANT] or (_GOAL_PHRASE_GATE.possible(text) and cues.GOAL_PHRASE.search(text)))
 
 
-def clause_labels(sentence: str) -> set[str]:
-    """Elements stated in an unheaded sentence, judged clause by clause."""
+def clause_labels(sentence: str, settled: frozenset[str] = frozenset()) -> set[str]:
+    """Elements stated in an unheaded sentence, judged clause by clause (goals and situation are not
+    looked for when they are in settled: the caller already has them and needs no more evidence)."""
     labels: set[str] = set()
     if _LEAD_IN_GATE.possible(sentence):
         sentence = cues.REP_LEAD_IN.sub("", sentence)
     if cues.REP_VOICE.match(sentence):
         return labels
-    if is_goal(sentence):
+    if "goals" not in settled and is_goal(sentence):
         labels.add("goals")
+    want_situation = "situation" not in settled
     for lo, hi in _clauses(sentence):
         clause = sentence[lo:hi]
         if not clause or cues.REP_VOICE.match(clause):
@@ -134,7 +136,7 @@ def clause_labels(sentence: str) -> set[str]:
             labels.add("complications")
         elif obs_s or obs >= 2:
             labels.add("obstacles")
-        elif not comp and not sig[_WANT] and is_situation(clause, sig):
+        elif want_situation and not comp and not sig[_WANT] and is_situation(clause, sig):
             labels.add("situation")
     if "obstacles" not in labels and "complications" not in labels:
         obs, _, comp, _ = _obs_comp(sentence)  # weak cues spread over clauses still add up
@@ -166,8 +168,12 @@ def headed_labels(unit: Unit) -> set[str]:
     return set()
 
 
-def unit_labels(unit: Unit) -> set[str]:
-    """All required elements one unit supports."""
+_GOALS_AND_SITUATION = frozenset(("goals", "situation"))
+
+
+def unit_labels(unit: Unit, found: frozenset[str] = frozenset()) -> set[str]:
+    """All required elements one unit supports; found names elements the memo already has evidence for
+    (only their presence matters then, so a few of them need not be judged again)."""
     if unit.section == "rep_goals":
         return set()
     if unit.section in _REQUIRED_KINDS:
@@ -175,10 +181,15 @@ def unit_labels(unit: Unit) -> set[str]:
     text = unit.text
     if cues.PLACEHOLDER.match(text):
         return set()
-    labels = clause_labels(text)
+    meta = signals(text)[_META]
+    if unit.section == "next_step":
+        settled = _GOALS_AND_SITUATION  # dropped below whatever they are
+    else:
+        settled = frozenset() if meta else found & _GOALS_AND_SITUATION  # meta needs to know them
+    labels = clause_labels(text, settled)
     if unit.section == "next_step":
         labels &= {"complications"} if signals(text)[2] else set()
-    if signals(text)[_META] and not labels & {"goals", "situation"}:
+    if meta and not labels & _GOALS_AND_SITUATION:
         _, obs_s, _, comp_s = _obs_comp(text)
         if obs_s < 1 and comp_s < 1:
             return set()
@@ -188,17 +199,19 @@ def unit_labels(unit: Unit) -> set[str]:
 def find_elements(units: list[Unit]) -> dict[str, list[Unit]]:
     """Units supporting each required element, in memo order, read until every element has one.
 
-    Presence and evidence (the first supporting unit) are settled once all four are found, so the rest
-    of the memo is not judged.
+    Presence and evidence (the first supporting unit) are settled once an element is found, so later
+    units are not judged for it where that costs time, and not judged at all once all four are found.
     """
     found: dict[str, list[Unit]] = {k: [] for k in _REQUIRED_KINDS}
     _SEEN.clear()
     _SPANS.clear()
     missing = len(found)
+    have: frozenset[str] = frozenset()
     for unit in units:
-        for label in unit_labels(unit):
+        for label in unit_labels(unit, have):
             if not found[label]:
                 missing -= 1
+                have |= {label}
             found[label].append(unit)
         if not missing:
             break

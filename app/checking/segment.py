@@ -87,6 +87,7 @@ _SPACES = re.compile(r"\s+")
 _STOP_INSIDE = re.compile(r"[.!]\s")
 _AFTER_STOP = re.compile(r"(?<=[.!?])\s+")
 _DIGIT = re.compile(r"\d")
+_LABEL_MARKS = re.compile(r"[:\-–—]")
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,8 @@ def _parse_heading(line: str) -> tuple[str, str] | None:
     if not core or _GREETING.match(core):
         return None
     words = core.split()
+    if len(words) > 9 and not _LABEL_MARKS.search(core):
+        return None  # ordinary prose: too long for a heading, and no ':' or dash to end a run-in label
     bare = core.rstrip(":.?!").strip()
     if len(words) <= 9 and not _STOP_INSIDE.search(core):
         ends = core[-1]
