@@ -6,8 +6,15 @@ import re
 
 from app.checking.fastre import Gated, Lowered
 
-_REP = Lowered(re.compile(r"\b(?:we|we're|we've|we'll|our|ours|us|i|i'm|i've|i'll|my)\b", re.I))
-_CUSTOMER = Lowered(re.compile(r"\b(?:you|you're|you've|you'll|you'd|your|yours)\b", re.I))
+# One scan for both voices: the words are whole and distinct, so no match of one hides one of the other.
+_VOICES = Lowered(
+    re.compile(
+        r"\b(?:we|we're|we've|we'll|our|ours|us|i|i'm|i've|i'll|my|"
+        r"you|you're|you've|you'll|you'd|your|yours)\b",
+        re.I,
+    )
+)
+_CUSTOMER_WORDS = frozenset(("you", "you're", "you've", "you'll", "you'd", "your", "yours"))
 _PRICING = Gated(
     re.compile(
         r"\b(?:discount\w*|\d+\s?% off|percent off|special offer|promo(?:tion)?\w*|list price|"
@@ -22,7 +29,9 @@ _PRICING = Gated(
 def focus_warnings(text: str) -> tuple[str, ...]:
     """Reasons the memo reads as a pitch rather than an understanding of the customer."""
     warnings: list[str] = []
-    rep, customer = len(_REP.findall(text)), len(_CUSTOMER.findall(text))
+    voices = _VOICES.findall(text)
+    customer = sum(1 for word in voices if word.lower() in _CUSTOMER_WORDS)
+    rep = len(voices) - customer
     if rep >= 6 and rep > 1.5 * max(customer, 1):
         warnings.append(
             f"Customer focus: the memo says we/our/I {rep} times and you/your only {customer} times; "
