@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.checking import ELEMENTS, REQUIRED, check_memo
+from app.checking.cleanup import memo_text
 
 from .conftest import load_jsonl
 
@@ -59,3 +60,26 @@ def test_stage_accuracy_is_reasonable(name: str) -> None:
     records = load_jsonl(name, SHARED_DEV)
     hits = sum(check_memo(r["body"], r["format"]).stage == r["labels"]["stage"] for r in records)
     assert hits / len(records) >= 0.8
+
+
+_DEFINITIONS = (  # the label definitions: a hint must ask the customer something, not recite these
+    "the customer's current situation",
+    "what the customer wants to achieve",
+    "what stands between the customer and those goals",
+    "factors that complicate the decision",
+    "a concrete next action by the customer",
+)
+
+
+@pytest.mark.parametrize("name", ["mou_dev.jsonl", "holdout.jsonl", "holdout2.jsonl"])
+def test_evidence_is_memo_text_and_hints_are_questions(name: str) -> None:
+    for rec in load_jsonl(name, SHARED_DEV):
+        text = memo_text(rec["body"], rec["format"], rec.get("subject", ""))
+        checklist = check_memo(rec["body"], rec["format"], rec.get("subject", ""))
+        for element in ELEMENTS:
+            item = checklist.elements[element]
+            assert item.evidence is None or item.evidence in text, (rec["id"], element)
+            assert (item.hint is None) == item.present, (rec["id"], element)
+            if item.hint:
+                assert "?" in item.hint, (rec["id"], element)
+                assert not any(d in item.hint.lower() for d in _DEFINITIONS), (rec["id"], element)
