@@ -69,6 +69,19 @@ def signals(text: str) -> tuple[int, ...]:
     return seen
 
 
+_REP_SEEN: dict[str, bool] = {}  # per memo: a sentence and its clauses are asked more than once
+
+
+def _rep_voice(text: str) -> bool:
+    """The text opens with the rep speaking ("we", "I", "our ...")."""
+    seen = _REP_SEEN.get(text)
+    if seen is None:
+        if len(_REP_SEEN) > 4096:
+            _REP_SEEN.clear()
+        seen = _REP_SEEN[text] = cues.REP_VOICE.match(text) is not None
+    return seen
+
+
 def _clauses(sentence: str) -> list[tuple[int, int]]:
     """(start, end) of each clause of a sentence, as _CLAUSE_SPLIT.split would cut it."""
     out, prev = [], 0
@@ -110,7 +123,7 @@ def is_situation(text: str, sig: tuple[int, ...] | None = None) -> bool:
 
 def is_goal(text: str) -> bool:
     """The customer wanting an outcome ('you'd like to cut ...', 'the goal is ...')."""
-    if signals(text)[_VENDOR] or cues.REP_VOICE.match(text):
+    if signals(text)[_VENDOR] or _rep_voice(text):
         return False
     return bool(signals(text)[_WANT] or (_GOAL_PHRASE_GATE.possible(text) and cues.GOAL_PHRASE.search(text)))
 
@@ -121,14 +134,14 @@ def clause_labels(sentence: str, settled: frozenset[str] = frozenset()) -> set[s
     labels: set[str] = set()
     if _LEAD_IN_GATE.possible(sentence):
         sentence = cues.REP_LEAD_IN.sub("", sentence)
-    if cues.REP_VOICE.match(sentence):
+    if _rep_voice(sentence):
         return labels
     if "goals" not in settled and is_goal(sentence):
         labels.add("goals")
     want_situation = "situation" not in settled
     for lo, hi in _clauses(sentence):
         clause = sentence[lo:hi]
-        if not clause or cues.REP_VOICE.match(clause):
+        if not clause or _rep_voice(clause):
             continue
         sig = _clause_signals(sentence, lo, hi)
         obs, obs_s, comp, comp_s = _obs_comp(clause, sig)
@@ -140,7 +153,7 @@ def clause_labels(sentence: str, settled: frozenset[str] = frozenset()) -> set[s
             labels.add("situation")
     if "obstacles" not in labels and "complications" not in labels:
         obs, _, comp, _ = _obs_comp(sentence)  # weak cues spread over clauses still add up
-        if obs >= 3 and comp == 0 and not cues.REP_VOICE.match(sentence):
+        if obs >= 3 and comp == 0 and not _rep_voice(sentence):
             labels.add("obstacles")
     return labels
 
@@ -152,17 +165,17 @@ def headed_labels(unit: Unit) -> set[str]:
         return set()
     obs, _, comp, comp_s = _obs_comp(text)
     if kind == "goals":
-        if signals(text)[_VENDOR] or (cues.REP_VOICE.match(text) and not is_goal(text)):
+        if signals(text)[_VENDOR] or (_rep_voice(text) and not is_goal(text)):
             return set()
         return {"goals"}
     if kind == "obstacles":
         if comp_s and comp > obs:
             return {"complications"}
-        return {"obstacles"} if not cues.REP_VOICE.match(text) else set()
+        return {"obstacles"} if not _rep_voice(text) else set()
     if kind == "complications":
         return {"complications"}
     if kind == "situation":
-        if cues.REP_VOICE.match(text) and not is_situation(text):
+        if _rep_voice(text) and not is_situation(text):
             return set()
         return {"situation"}
     return set()
@@ -205,6 +218,7 @@ def find_elements(units: list[Unit]) -> dict[str, list[Unit]]:
     found: dict[str, list[Unit]] = {k: [] for k in _REQUIRED_KINDS}
     _SEEN.clear()
     _SPANS.clear()
+    _REP_SEEN.clear()
     missing = len(found)
     have: frozenset[str] = frozenset()
     for unit in units:

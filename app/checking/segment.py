@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Section kinds: the five elements, "rep_goals" (the vendor's own aims) and "other" (any unrelated heading).
 _H = {
@@ -90,9 +90,8 @@ _DIGIT = re.compile(r"\d")
 _LABEL_MARKS = re.compile(r"[:\-–—]")
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One sentence or bullet of the memo and the section it belongs to."""
+class Unit(NamedTuple):
+    """One sentence or bullet of the memo and the section it belongs to (a tuple: cheap to build)."""
 
     text: str
     section: str | None  # element heading kind, "rep_goals", "other" or None (unheaded)
@@ -142,7 +141,9 @@ def _strip_markers(line: str) -> tuple[str, str]:
 def _strip_markers_once(line: str) -> tuple[str, str]:
     m = _MARKER.match(line)
     core = line[m.end() :] if m else line.strip()
-    core = _EMPH.sub("", core.strip()).strip()
+    core = core.strip()
+    if core[:1] in ("*", "_") or core[-1:] in ("*", "_"):  # emphasis marks can only sit at either end
+        core = _EMPH.sub("", core).strip()
     core = core.replace("**", "").replace("__", "")
     lm = _LIST_MARK.match(line)
     kind = ""
