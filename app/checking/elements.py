@@ -158,22 +158,27 @@ def clause_labels(sentence: str, settled: frozenset[str] = frozenset()) -> set[s
     return labels
 
 
-def headed_labels(unit: Unit) -> set[str]:
-    """Elements a unit under an element heading supports; content can overrule a misleading heading."""
+def headed_labels(unit: Unit, found: frozenset[str] = frozenset()) -> set[str]:
+    """Elements a unit under an element heading supports; content can overrule a misleading heading.
+
+    Judgements that could only add an element already in found are skipped (they change nothing).
+    """
     text, kind = unit.text, unit.section
+    if kind in found and (kind != "obstacles" or "complications" in found):
+        return set()
     if cues.PLACEHOLDER.match(text) or len(_WORDS.findall(text)) < 2:
         return set()
-    obs, _, comp, comp_s = _obs_comp(text)
+    if kind == "complications":
+        return {"complications"}
     if kind == "goals":
         if signals(text)[_VENDOR] or (_rep_voice(text) and not is_goal(text)):
             return set()
         return {"goals"}
     if kind == "obstacles":
+        obs, _, comp, comp_s = _obs_comp(text)
         if comp_s and comp > obs:
             return {"complications"}
         return {"obstacles"} if not _rep_voice(text) else set()
-    if kind == "complications":
-        return {"complications"}
     if kind == "situation":
         if _rep_voice(text) and not is_situation(text):
             return set()
@@ -190,7 +195,7 @@ def unit_labels(unit: Unit, found: frozenset[str] = frozenset()) -> set[str]:
     if unit.section == "rep_goals":
         return set()
     if unit.section in _REQUIRED_KINDS:
-        return headed_labels(unit)
+        return headed_labels(unit, found)
     text = unit.text
     if cues.PLACEHOLDER.match(text):
         return set()
