@@ -1,4 +1,4 @@
-"""Admin pages: users, teams, templates and the inbound messages with their outcomes."""
+"""Admin pages: users, teams and the inbound messages with their outcomes (templates: admin_templates)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,21 @@ from sqlmodel import select
 
 from app.accounts import service as accounts
 from app.accounts.deps import SessionDep, SettingsDep
+from app.compose import admin as admin_templates
 from app.errors import DomainError, NotFound
 from app.intake import service as intake
-from app.models import MAX_ID, EmailTemplate, Role, Team, User, valid_id
+from app.models import MAX_ID, Role, Team, User, valid_id
 from app.web.deps import CsrfForm, PageAdmin, field
 from app.web.mou_form import template_choices
 from app.web.templating import render
 
 router = APIRouter(prefix="/admin")
-NOTICES = {"user": "The user was added.", "team": "The team was added.", "reprocessed": "Processed again."}
+NOTICES = {
+    "user": "The user was added.",
+    "team": "The team was added.",
+    "team_template": "The team's default template was changed.",
+    "reprocessed": "Processed again.",
+}
 
 
 def _users_page(request: Request, session: SessionDep, status: int = 200, **context) -> Response:
@@ -96,11 +102,20 @@ def add_team(request: Request, user: PageAdmin, form: CsrfForm, session: Session
     return RedirectResponse("/admin/teams?done=team", 303)
 
 
-@router.get("/templates", include_in_schema=False)
-def templates(request: Request, user: PageAdmin, session: SessionDep) -> Response:
-    """Customer email templates: shipped ones and admin-added ones."""
-    added = session.exec(select(EmailTemplate).order_by(EmailTemplate.name)).all()
-    return render(request, "admin/templates.html", templates=template_choices(session), added=added)
+@router.post("/teams/{team_id}/template", include_in_schema=False)
+def set_team_template(
+    team_id: int, request: Request, user: PageAdmin, form: CsrfForm, session: SessionDep
+) -> Response:
+    """Change a team's default customer template (shipped or admin-added)."""
+    team = session.get(Team, team_id) if valid_id(team_id) else None
+    if team is None:
+        raise NotFound("No such team.")
+    try:
+        with session.begin_nested():
+            admin_templates.set_team_template(session, team, field(form, "template"))
+    except DomainError as exc:
+        return _teams_page(request, session, exc.status, error=exc.message, notice=None)
+    return RedirectResponse("/admin/teams?done=team_template", 303)
 
 
 @router.get("/inbound", include_in_schema=False)
