@@ -34,17 +34,24 @@ def _pick(units: list[Unit]) -> Unit:
 
 
 def check_memo(
-    body: str, fmt: str = "text", subject: str = "", memo_date: date | None = None, *, want_due: bool = True
+    body: str,
+    fmt: str = "text",
+    subject: str = "",
+    memo_date: date | None = None,
+    *,
+    want_due: bool = True,
+    want_warnings: bool = True,
 ) -> Checklist:
-    """Check one memo (plain text or HTML) and return its checklist."""
+    """Check one memo (plain text or HTML) and return its checklist (callers that show neither the due
+    date nor the warnings can skip working them out)."""
     body = (body or "")[:MAX_CHARS]
     if fmt not in ("text", "html"):
         fmt = "html" if looks_like_html(body) else "text"
     text = memo_text(body, fmt, subject or "")
-    return _check_text(text, memo_date, want_due)
+    return _check_text(text, memo_date, want_due, want_warnings)
 
 
-def _check_text(text: str, memo_date: date | None, want_due: bool) -> Checklist:
+def _check_text(text: str, memo_date: date | None, want_due: bool, want_warnings: bool) -> Checklist:
     units = segment(text)
     found = find_elements(units)
     step = find_next_step(units)
@@ -64,7 +71,10 @@ def _check_text(text: str, memo_date: date | None, want_due: bool) -> Checklist:
     )
     due = resolve_due(step.when, memo_date) if want_due and dated and step else None
     return Checklist(
-        elements=results, stage=infer_stage(text), warnings=focus_warnings(text), next_step_due=due
+        elements=results,
+        stage=infer_stage(text),
+        warnings=focus_warnings(text) if want_warnings else (),
+        next_step_due=due,
     )
 
 
