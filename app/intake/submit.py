@@ -15,7 +15,7 @@ from app import compose
 from app.checking import ELEMENTS, check_fields, check_memo
 from app.config import Settings, get_settings
 from app.delivery.service import enqueue_mou_delivery, render_for_mou
-from app.errors import Conflict, ElementsMissing, HeaderInjection, InvalidInput
+from app.errors import Conflict, ElementsMissing, Forbidden, HeaderInjection, InvalidInput
 from app.models import AuditLog, EmailTemplate, Mou, MouStatus, Source, Team, User, utcnow
 from app.models import missing_mask as mask_of
 from app.models import stage_rank as rank_of
@@ -199,24 +199,31 @@ def store_checked_mou(
     `stage` and `next_step_due` override what the checker read; `row` holds the memo's own columns
     (customer, subject, body, body_format, source, mode, status, template, inbound_id, message_id...).
     """
-    stage = stage or checklist.get("stage")
-    mou = Mou(
-        **row,
-        **(evidence_fields(checklist) if elements is None else elements),
-        rep_id=rep.id,
-        team_id=rep.team_id,
-        checklist=checklist,
-        complete=bool(checklist.get("complete")),
-        missing_mask=mask_of(missing_elements(checklist, include_recommended=True)),
-        stage=stage,
-        stage_rank=rank_of(stage),
-        next_step_due=next_step_due or checklist_due(checklist),
-        reply_token=_new_reply_token(session),
-    )
+    mou = Mou(**row, rep_id=rep.id, team_id=rep.team_id, reply_token=_new_reply_token(session))
+    _apply_checklist(mou, checklist, elements, stage, next_step_due)
     session.add(mou)
     session.flush()
     audit(session, rep, "mou.create", mou, source=str(mou.source), complete=mou.complete)
     return mou
+
+
+def _apply_checklist(
+    mou: Mou,
+    checklist: dict[str, Any],
+    elements: dict[str, str] | None,
+    stage: str | None,
+    next_step_due: date | None,
+) -> None:
+    """Set the element fields and everything derived from the checklist (one mapping for create and edit)."""
+    stage = stage or checklist.get("stage")
+    for name, value in (evidence_fields(checklist) if elements is None else elements).items():
+        setattr(mou, name, value)
+    mou.checklist = checklist
+    mou.complete = bool(checklist.get("complete"))
+    mou.missing_mask = mask_of(missing_elements(checklist, include_recommended=True))
+    mou.stage = stage
+    mou.stage_rank = rank_of(stage)
+    mou.next_step_due = next_step_due or checklist_due(checklist)
 
 
 def create_mou(session: Session, rep: User, data: MouInput, source: str = Source.api) -> Mou:
@@ -237,6 +244,36 @@ def create_mou(session: Session, rep: User, data: MouInput, source: str = Source
         status=MouStatus.draft,
         template=_template_for(session, rep, data.template),
     )
+
+
+def update_mou(session: Session, rep: User, mou: Mou, data: MouInput) -> Mou:
+    """Re-check and save the rep's own unsent memo with new content (flushes and audits)."""
+    if mou.rep_id != rep.id:
+        raise Forbidden("Only the rep who wrote this memo can edit it.")
+    if mou.status not in (MouStatus.draft, MouStatus.held):
+        raise Conflict(f"This memo is already {mou.status}; it can no longer be edited.")
+    data = validate_input(data)
+    checklist = run_checker(data)
+    row = data.model_dump(include={"customer_email", "customer_name", "company", "meeting_date", "subject"})
+    for name, value in row.items():
+        setattr(mou, name, value)
+    mou.body = data.body if data.is_free_text else ""
+    mou.body_format = data.format
+    mou.template = _template_for(session, rep, data.template)
+    _apply_checklist(
+        mou,
+        checklist,
+        None if data.is_free_text else _own_elements(data),
+        data.stage,
+        data.next_step_due,
+    )
+    # A held memo stays held until it is complete; a completed one is an ordinary draft again.
+    mou.status = MouStatus.held if mou.status == MouStatus.held and not mou.complete else MouStatus.draft
+    mou.updated_at = utcnow()
+    session.add(mou)
+    session.flush()
+    audit(session, rep, "mou.update", mou, complete=mou.complete)
+    return mou
 
 
 def elements_missing_error(mou: Mou) -> ElementsMissing:

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
 from app.accounts.deps import SessionDep, SettingsDep, load_visible_mou
-from app.errors import DomainError, Forbidden
+from app.errors import Conflict, DomainError, Forbidden
 from app.intake import submit
 from app.models import Delivery, Mou, Review, Source, User
 from app.review import service as review
@@ -20,19 +20,24 @@ from app.web.templating import render
 
 router = APIRouter()
 PAGE_SIZE = 25
+EDITABLE = ("draft", "held")
 NOTICES = {
     "saved": "Saved as a draft.",
+    "updated": "Your changes were saved and the memo was checked again.",
     "sent": "Sent. The customer email is on its way and your manager has a copy.",
     "reviewed": "Your review was saved and the rep will be emailed.",
 }
 
 
-def _new_page(request: Request, session: Session, mou_form: MouForm, checklist=None, status=200) -> Response:
+def _new_page(
+    request: Request, session: Session, mou_form: MouForm, checklist=None, status=200, editing=None
+) -> Response:
     return render(
         request,
         "mou_new.html",
         status,
         form=mou_form,
+        editing=editing,
         templates=template_choices(session),
         checklist=checklist_view.rows(checklist),
         checked=checklist is not None,
@@ -75,6 +80,53 @@ def submit_mou(request: Request, user: PageUser, form: CsrfForm, session: Sessio
         mou_form.errors.append(exc.message)
         return _new_page(request, session, mou_form, locals().get("checklist"), status=exc.status)
     return RedirectResponse(f"/mous/{mou.id}?done={'sent' if action == 'send' else 'saved'}", 303)
+
+
+def _editable_mou(session: Session, user: User, mou_id: int) -> Mou:
+    """The rep's own unsent memo: 404 when not visible, 403 for others, 409 once it has gone out."""
+    mou = load_visible_mou(session, user, mou_id)
+    if mou.rep_id != user.id:
+        raise Forbidden("Only the rep who wrote this memo can edit it.")
+    if mou.status not in EDITABLE:
+        raise Conflict(f"This memo is already {mou.status}; sent memos are read-only.")
+    return mou
+
+
+@router.get("/mous/{mou_id}/edit", include_in_schema=False)
+def edit_mou(mou_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+    """The New MOU form, prefilled with a saved draft of the rep's own."""
+    mou = _editable_mou(session, user, mou_id)
+    checklist = dict(mou.checklist or {}, missing=submit.missing_elements(mou.checklist or {}))
+    return _new_page(request, session, form_from_mou(mou), checklist, editing=mou)
+
+
+@router.post("/mous/{mou_id}/edit", include_in_schema=False)
+def save_edit(mou_id: int, request: Request, user: PageUser, form: CsrfForm, session: SessionDep) -> Response:
+    """Re-check and save the draft (or check only, or save and send)."""
+    mou = _editable_mou(session, user, mou_id)
+    mou_form = read_mou_form(form)
+    action = field(form, "action", "check")
+    data = to_input(mou_form)
+    if data is None:
+        return _new_page(request, session, mou_form, status=422, editing=mou)
+    checklist = None
+    try:
+        checklist = submit.check_input(data)
+        if action == "check":
+            return _new_page(request, session, mou_form, checklist, editing=mou)
+        if action == "send" and checklist["missing"]:
+            labels = ", ".join(checklist_view.missing_labels(checklist))
+            mou_form.errors.append(f"Not sent: add {labels} first. Nothing was sent to the customer.")
+            return _new_page(request, session, mou_form, checklist, status=422, editing=mou)
+        with session.begin_nested():
+            submit.update_mou(session, user, mou, data)
+            if action == "send":
+                submit.send_mou(session, mou, user, request.app.state.settings)
+    except DomainError as exc:
+        session.refresh(mou)
+        mou_form.errors.append(exc.message)
+        return _new_page(request, session, mou_form, checklist, status=exc.status, editing=mou)
+    return RedirectResponse(f"/mous/{mou.id}?done={'sent' if action == 'send' else 'updated'}", 303)
 
 
 @router.post("/mous/preview", include_in_schema=False)
@@ -155,7 +207,7 @@ def _detail_page(
         timeline=review.timeline(session, mou),
         review_list=review.reviews_for(session, mou),
         can_review=review.can_review(user, mou),
-        can_send=user.id == mou.rep_id and mou.status in ("draft", "held"),
+        can_send=user.id == mou.rep_id and mou.status in EDITABLE,
         review_error=extra.pop("review_error", None),
         review_comment=extra.pop("review_comment", ""),
         **extra,
