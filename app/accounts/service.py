@@ -152,3 +152,34 @@ def team_managers(session: Session, team_id: int | None) -> list[User]:
         return []
     stmt = select(User).where(User.team_id == team_id, User.role == Role.manager, User.is_active == true())
     return list(session.exec(stmt))
+
+
+def change_role_and_team(session: Session, actor: User, user: User, role: str, team: Team | None) -> User:
+    """Set a user's role and team (an admin cannot remove their own admin role)."""
+    if role not in set(Role):
+        raise InvalidInput(f"Unknown role {role!r}: use rep, manager or admin.")
+    if user.id == actor.id and role != Role.admin:
+        raise Conflict("You cannot remove your own admin role; ask another admin.")
+    user.role = role
+    user.team_id = team.id if team else None
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_active(session: Session, actor: User, user: User, active: bool) -> User:
+    """Deactivate (sign-in, sessions and tokens stop working) or reactivate a user."""
+    if user.id == actor.id and not active:
+        raise Conflict("You cannot deactivate yourself; ask another admin.")
+    if user.is_active != active:
+        user.is_active = active
+        user.session_version += 1  # open sessions end; tokens stop via the is_active check
+        session.add(user)
+        session.flush()
+    return user
+
+
+def addresses_of(session: Session, user: User) -> list[UserAddress]:
+    """The user's extra sender addresses."""
+    stmt = select(UserAddress).where(UserAddress.user_id == user.id).order_by(UserAddress.email)
+    return list(session.exec(stmt))

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from app.errors import NotFound
-from app.web import admin, admin_templates, auth, dashboard, mous, queue
+from app.web import admin, admin_templates, admin_users, auth, dashboard, mous, queue
 from app.web.deps import PageUser
 from app.web.templating import render
 
@@ -38,7 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(lifespan=lifespan)
-for area in (auth, mous, queue, dashboard, admin, admin_templates):
+for area in (auth, mous, queue, dashboard, admin, admin_templates, admin_users):
     router.include_router(area.router)
 
 
