@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from app.accounts.deps import SessionDep, SettingsDep, load_visible_mou
 from app.errors import Conflict, DomainError, Forbidden
+from app.followup import service as followup
 from app.intake import submit
 from app.models import Delivery, Mou, Review, Source, User
 from app.review import service as review
@@ -205,6 +206,7 @@ def _detail_page(
         body=checklist_view.highlight(mou.body, evidences),
         sent=_sent_email(session, mou),
         timeline=review.timeline(session, mou),
+        replies=followup.replies_for(session, mou).items,
         review_list=review.reviews_for(session, mou),
         can_review=review.can_review(user, mou),
         can_send=user.id == mou.rep_id and mou.status in EDITABLE,

@@ -29,6 +29,7 @@ STATUS_LABELS = {
     "failed": "Failed",
     "bounced": "Bounced",
 }
+REPLY_BADGES = {"confirmed": "badge-ok", "corrected": "badge-warn", "other": "badge-muted"}
 REVIEW_LABELS = {"unreviewed": "Unreviewed", "approved": "Approved", "coach": "Coached", "revise": "Revise"}
 
 
@@ -63,6 +64,7 @@ def environment() -> Environment:
         PHASES=PHASES,
         STATUS_LABELS=STATUS_LABELS,
         REVIEW_LABELS=REVIEW_LABELS,
+        REPLY_BADGES=REPLY_BADGES,
     )
     return env
 
