@@ -81,6 +81,9 @@ def create_app(
         version="0.1.0",
         description="MOU intake, checking, delivery and manager review for B2B sales teams.",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load scripts from a CDN, which our CSP (and offline installs) refuse.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.run_worker = run_worker
