@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from app.models import InboundMessage, Mou, Review, Team, User
+from app.models import EmailTemplate, InboundMessage, Mou, Review, Team, User, UserAddress
 from tests.web.conftest import COMPLETE, sign_in
 
 
@@ -19,7 +19,20 @@ def targets(world, make_mou, session):
     from app.accounts import service
 
     token_id = service.list_tokens(session, world.admin.user)[0].id
-    return {"mou": draft.id, "inbound": inbound.id, "token": token_id}
+    template = EmailTemplate(name="kept_note", **{k: v for k, v in TEMPLATE.items() if k != "name"})
+    session.add(template)
+    session.commit()
+    return {
+        "mou": draft.id,
+        "inbound": inbound.id,
+        "token": token_id,
+        "template": template.id,
+        "team": world.team_a.id,
+        "user": world.rep_a1.user.id,
+    }
+
+
+TEMPLATE = {"name": "sneaky", "subject": "Hi {{ customer_first_name }}", "html": "<p>x</p>", "text": "x"}
 
 
 def form_posts(t: dict) -> list[tuple[str, dict]]:
@@ -36,6 +49,15 @@ def form_posts(t: dict) -> list[tuple[str, dict]]:
         ("/admin/users", {"email": "new@acme-sales.example", "name": "New", "role": "rep"}),
         ("/admin/teams", {"name": "Sneaky team", "template": "structured"}),
         (f"/admin/inbound/{t['inbound']}/reprocess", {}),
+        (f"/mous/{t['mou']}/edit", {**COMPLETE, "mode": "fields", "action": "save", "company": "Changed"}),
+        ("/admin/templates/new", TEMPLATE),
+        (f"/admin/templates/{t['template']}/edit", {**TEMPLATE, "subject": "Changed"}),
+        (f"/admin/templates/{t['template']}/delete", {}),
+        ("/admin/templates/preview", TEMPLATE),
+        (f"/admin/teams/{t['team']}/template", {"template": "kept_note"}),
+        (f"/admin/users/{t['user']}", {"role": "admin", "team_id": ""}),
+        (f"/admin/users/{t['user']}/active", {"active": "no"}),
+        (f"/admin/users/{t['user']}/addresses", {"email": "sneaky@example.com"}),
     ]
 
 
@@ -47,6 +69,11 @@ def snapshot(session) -> tuple:
         session.exec(select(User.id)).all(),
         session.exec(select(Team.id)).all(),
         [(i.id, i.attempts) for i in session.exec(select(InboundMessage))],
+        [(m.id, m.company, m.updated_at) for m in session.exec(select(Mou))],
+        [(t.id, t.subject) for t in session.exec(select(EmailTemplate))],
+        [(t.id, t.template) for t in session.exec(select(Team))],
+        [(u.id, u.role, u.is_active) for u in session.exec(select(User))],
+        session.exec(select(UserAddress.id)).all(),
     )
 
 

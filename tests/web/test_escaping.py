@@ -5,9 +5,10 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from sqlmodel import select
 
 from app.accounts import service as accounts
-from app.models import InboundMessage, Role
+from app.models import CustomerReply, EmailTemplate, InboundMessage, Role, User
 from tests.web.conftest import COMPLETE, csrf_from, sign_in
 
 HOSTILE = (
@@ -76,6 +77,26 @@ def hostile_mous(world, make_mou, session):
         )
     )
     accounts.create_user(session, email="odd@acme-sales.example", name=f"Odd {HOSTILE}", role=Role.rep)
+    session.add(
+        EmailTemplate(
+            name="hostile_note",
+            description=f"Desc {HOSTILE}",
+            subject="Hi {{ customer_first_name }}",
+            html=f"<p>{{{{ situation }}}}</p><!-- {HOSTILE} -->",
+            text=f"{{{{ situation }}}} {HOSTILE}",
+        )
+    )
+    structured.status = "sent"
+    session.add(structured)
+    session.add(
+        CustomerReply(
+            mou_id=structured.id,
+            from_addr="jordan@northwind.example",
+            classification="corrected",
+            body=f"Reply {HOSTILE}",
+            correction=f"Northwind runs 14 regional depots {HOSTILE}",
+        )
+    )
     session.commit()
     return structured, pasted
 
@@ -89,6 +110,7 @@ def test_rep_pages_show_the_payload_as_text(browser, world, hostile_mous):
         f"/mous/{pasted.id}",
         f"/mous/new?from={structured.id}",
         f"/mous/new?from={pasted.id}",
+        f"/mous/{pasted.id}/edit",
     ):
         response = browser.get(path)
         assert response.status_code == 200, path
@@ -97,7 +119,12 @@ def test_rep_pages_show_the_payload_as_text(browser, world, hostile_mous):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text, path
 
 
-def test_manager_and_admin_pages_show_the_payload_as_text(browser, world, hostile_mous):
+def odd_user(session) -> User:
+    """The user whose name carries the payload."""
+    return session.exec(select(User).where(User.email == "odd@acme-sales.example")).one()
+
+
+def test_manager_and_admin_pages_show_the_payload_as_text(browser, world, hostile_mous, session):
     structured, _ = hostile_mous
     sign_in(browser, world.admin.user.email)
     pages = (
@@ -109,13 +136,18 @@ def test_manager_and_admin_pages_show_the_payload_as_text(browser, world, hostil
         "/admin/inbound",
         "/admin/teams",
         "/admin/templates",
+        "/admin/templates/new",
+        f"/admin/users/{odd_user(session).id}",
+        f"/admin/users/{world.rep_a1.user.id}",
     )
     for path in pages:
         response = browser.get(path)
         assert response.status_code == 200, path
         assert_inert(response.text, path)
     assert "{{7*7}}" in browser.get("/queue").text
-    assert "Coaching &lt;script&gt;" in browser.get(f"/mous/{structured.id}").text
+    detail = browser.get(f"/mous/{structured.id}").text
+    assert "Coaching &lt;script&gt;" in detail
+    assert "Reply &lt;script&gt;" in detail and "&lt;/textarea&gt;" in detail  # the reply, as text
 
 
 def test_the_payload_typed_into_the_form_comes_back_inert(browser, world):
@@ -163,3 +195,33 @@ def test_the_inertness_check_itself_catches_live_markup():
     assert {"inline <script>", "payload <img>", "handler onerror", "handler onclick"} <= set(
         live_markup(HOSTILE)
     )
+
+
+def test_admin_template_pages_show_template_source_as_text(browser, world, hostile_mous, session):
+    token = sign_in(browser, world.admin.user.email)
+    row = session.exec(select(EmailTemplate).where(EmailTemplate.name == "hostile_note")).one()
+    edit = browser.get(f"/admin/templates/{row.id}/edit")
+    assert edit.status_code == 200
+    assert_inert(edit.text, "template edit")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in edit.text
+    refused = {"name": "x", "subject": HOSTILE, "html": HOSTILE + "{% if %}", "text": HOSTILE}
+    response = browser.post("/admin/templates/new", data={**refused, "csrf_token": token})
+    assert response.status_code == 422
+    assert_inert(response.text, "template refused")
+    preview = browser.post(
+        "/admin/templates/preview",
+        data={"subject": "Hi", "html": "<p>{{ situation }}</p>" + HOSTILE, "text": "t", "csrf_token": token},
+    )
+    # The template's own markup is HTML by design: sanitised (no script, handlers or javascript: URLs).
+    assert set(live_markup(preview.text)) <= {"payload <img>"}
+    assert "<script" not in preview.text.lower()
+    assert "default-src 'none'" in preview.headers["content-security-policy"]
+
+
+def test_the_edit_form_echoes_hostile_input_inert(browser, world, hostile_mous):
+    pasted = hostile_mous[1]
+    token = sign_in(browser, world.rep_a1.user.email)
+    data = {**dict.fromkeys(TEXT_FIELDS, HOSTILE), "mode": "fields", "action": "check", "csrf_token": token}
+    response = browser.post(f"/mous/{pasted.id}/edit", data=data)
+    assert response.status_code == 200
+    assert_inert(response.text, "edit check")
