@@ -1,20 +1,19 @@
-"""Inbound webhooks (verify → adapt → store → 200) and the admin inbox API."""
+"""Inbound webhooks (verify → store the request → 200; the worker reads it) and the admin inbox API."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from app.accounts.deps import CurrentAdmin, SessionDep, SettingsDep
 from app.config import Settings
 from app.errors import NotFound
-from app.intake import service, verify
+from app.intake import ingest, service, verify
 from app.intake.errors import BodyTooLarge, MalformedPayload, UnknownProvider
-from app.intake.inbound import InboundEmail
 from app.intake.providers import ADAPTERS, ses
 from app.models import MAX_ID, InboundMessage, valid_id
 from app.review.routes import ERRORS
@@ -29,29 +28,20 @@ WEBHOOK_ERRORS = {
 }
 
 
-async def read_capped_body(request: Request, max_bytes: int) -> bytes:
-    """The request body, refusing (413) as soon as it passes max_bytes; never buffers more."""
+async def read_capped_body(request: Request, max_bytes: int) -> bytearray:
+    """The request body, refusing (413) as soon as it passes max_bytes; never buffers more.
+
+    One buffer, filled in place (sized up front when Content-Length is declared): no list of chunks
+    joined at the end, so a large body is held once."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise BodyTooLarge(f"The body is larger than MOU_WEBHOOK_MAX_BYTES ({max_bytes} bytes).")
-    chunks, size = [], 0
+    body = bytearray()
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
+        if len(body) + len(chunk) > max_bytes:
             raise BodyTooLarge(f"The body is larger than MOU_WEBHOOK_MAX_BYTES ({max_bytes} bytes).")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def webhook_body(provider: str, request: Request, settings: SettingsDep) -> bytes:
-    """Known provider (404), configured (503), then the body within the size cap (413)."""
-    if provider not in ADAPTERS:
-        raise UnknownProvider(f"Unknown provider {provider[:40]!r}; use one of {', '.join(ADAPTERS)}.")
-    verify.require_configured(provider, settings)
-    return await read_capped_body(request, settings.webhook_max_bytes)
-
-
-WebhookBody = Annotated[bytes, Depends(webhook_body)]
+        body += chunk
+    return body
 
 
 class WebhookAck(BaseModel):
@@ -62,38 +52,56 @@ class WebhookAck(BaseModel):
     detail: str | None = None
 
 
+_CHECKS = {
+    "sendgrid": verify.verify_sendgrid,
+    "mailgun": verify.verify_mailgun,
+    "postmark": verify.verify_postmark,
+    "mime": verify.verify_mime,
+}
+
+
 @router.post("/webhooks/inbound/{provider}", response_model=WebhookAck, responses=WEBHOOK_ERRORS)
-def inbound_webhook(
-    provider: str, request: Request, body: WebhookBody, session: SessionDep, settings: SettingsDep
+async def inbound_webhook(provider: str, request: Request) -> WebhookAck:
+    """Receive one email from a provider: verify on the raw bytes, store the request once, acknowledge.
+
+    Async with no dependencies, so a request never hops threads; the worker reads the email later."""
+    settings: Settings = request.app.state.settings
+    if provider not in ADAPTERS:
+        raise UnknownProvider(f"Unknown provider {provider[:40]!r}; use one of {', '.join(ADAPTERS)}.")
+    verify.require_configured(provider, settings)
+    body = await read_capped_body(request, settings.webhook_max_bytes)
+    headers = request.headers
+    if provider == "ses":  # may fetch a certificate or confirm a subscription: off the event loop
+        return await run_in_threadpool(_ses, request, settings, body)
+    verified = _CHECKS[provider](settings, headers, body)
+    checked = ingest.precheck(provider, headers, body)
+    return await _store_and_ack(request, provider, checked, body, verified.nonce)
+
+
+async def _store_and_ack(
+    request: Request, provider: str, checked: ingest.Ingest, body: bytearray, nonce: str | None
 ) -> WebhookAck:
-    """Receive one email from a provider: verify on the raw bytes, store once, acknowledge."""
-    headers = dict(request.headers)
-    if provider == "ses":
-        return _ses(session, settings, headers, body)
-    checks = {
-        "sendgrid": verify.verify_sendgrid,
-        "mailgun": verify.verify_mailgun,
-        "postmark": verify.verify_postmark,
-        "mime": verify.verify_mime,
-    }
-    verified = checks[provider](settings, headers, body)
-    inbound = ADAPTERS[provider](headers, body, settings.webhook_max_bytes)
-    return _store_and_ack(session, settings, inbound, verified.nonce)
+    factory = request.app.state.session_factory
+
+    def store() -> ingest.Receipt:
+        with factory() as session:
+            return ingest.store_request(session, provider, checked, body, nonce)
+
+    # Durable before the 2xx: the provider may forget the message once we answer. A SQLite write is a
+    # sub-millisecond local call (made inline); a PostgreSQL round trip is waited for off the loop.
+    receipt = store() if _inline_writes(request) else await run_in_threadpool(store)
+    if not receipt.created:
+        return WebhookAck(status="duplicate", id=receipt.id, detail="already received; nothing new")
+    return WebhookAck(status="accepted", id=receipt.id)
 
 
-def _store_and_ack(
-    session: Session, settings: Settings, inbound: InboundEmail, nonce: str | None
-) -> WebhookAck:
-    stored = service.store_inbound(session, inbound, settings, nonce=nonce)
-    # Durable before the 2xx: the provider may forget the message once we answer.
-    session.commit()
-    if not stored.created:
-        return WebhookAck(status="duplicate", id=stored.message.id, detail="already received; nothing new")
-    return WebhookAck(status="accepted", id=stored.message.id)
+def _inline_writes(request: Request) -> bool:
+    engine = getattr(request.app.state, "engine", None)
+    return engine is not None and engine.dialect.name == "sqlite"
 
 
-def _ses(session: Session, settings: Settings, headers: dict[str, str], body: bytes) -> WebhookAck:
-    envelope = ses.sns_message(body)
+def _ses(request: Request, settings: Settings, body: bytearray) -> WebhookAck:
+    envelope = ses.sns_message(bytes(body))
     verify.verify_sns(settings, envelope)
     kind = envelope.get("Type")
     if kind == "SubscriptionConfirmation":
@@ -105,7 +113,15 @@ def _ses(session: Session, settings: Settings, headers: dict[str, str], body: by
         raise MalformedPayload(f"Unknown SNS message type {str(kind)[:40]!r}.")
     if not ses.is_received_mail(envelope):
         return WebhookAck(status="ignored", detail="not an SES received-mail notification")
-    return _store_and_ack(session, settings, ses.adapt(headers, body, settings.webhook_max_bytes), None)
+    mail = ses.ses_notification(envelope).get("mail")
+    # SES's own id is the same however often SNS retries (the SNS MessageId would do too).
+    provider_id = (mail.get("messageId") if isinstance(mail, dict) else None) or envelope.get("MessageId")
+    checked = ingest.Ingest(ingest.provider_id_text(provider_id), ingest.kept_headers(request.headers))
+    with request.app.state.session_factory() as session:
+        receipt = ingest.store_request(session, "ses", checked, body)
+    if not receipt.created:
+        return WebhookAck(status="duplicate", id=receipt.id, detail="already received; nothing new")
+    return WebhookAck(status="accepted", id=receipt.id)
 
 
 # --- admin inbox -------------------------------------------------------------------------------

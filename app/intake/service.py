@@ -14,9 +14,10 @@ from app.config import Settings, get_settings
 from app.errors import NotFound
 from app.intake import actions
 from app.intake.classify import Automatic, classify_automatic
-from app.intake.errors import MalformedEmail, SignatureInvalid
+from app.intake.errors import BodyTooLarge, MalformedEmail, MalformedPayload, SignatureInvalid
 from app.intake.inbound import InboundEmail, header_addresses, make_inbound, safe_text
 from app.intake.memos import create_email_mou, status_for
+from app.intake.providers import ADAPTERS
 from app.intake.submit import check_free_text, missing_elements
 from app.intake.understand import Reading, read_email, recipients_for_us, route, split_address
 from app.models import (
@@ -180,11 +181,13 @@ def prune_nonces(session: Session, settings: Settings) -> None:
 
 def _pipeline(session: Session, settings: Settings, row: InboundMessage) -> tuple[str, str, int | None]:
     try:
-        inbound = make_inbound(
-            row.raw, provider=row.provider, envelope_from=row.envelope_from, envelope_to=row.envelope_to
-        )
-    except MalformedEmail as exc:
+        inbound = email_of(row, settings)
+    except (MalformedEmail, MalformedPayload, BodyTooLarge) as exc:
         return "malformed", exc.message, None
+    if row.dedupe_key is None:
+        first = claim_dedupe_key(session, row, inbound)
+        if first is not None:
+            return "duplicate", f"the same email as inbound message {first}; nothing new", None
     automatic = classify_automatic(
         inbound.message,
         envelope_from=row.envelope_from,
@@ -201,6 +204,52 @@ def _pipeline(session: Session, settings: Settings, row: InboundMessage) -> tupl
     if reply is not None:
         return reply
     return _from_rep(session, settings, row, inbound)
+
+
+def email_of(row: InboundMessage, settings: Settings) -> InboundEmail:
+    """The row's email: from its raw bytes, or read from the stored webhook request (filling the row)."""
+    if row.raw is not None:
+        return make_inbound(
+            row.raw, provider=row.provider, envelope_from=row.envelope_from, envelope_to=row.envelope_to
+        )
+    adapt = ADAPTERS.get(row.provider)
+    if adapt is None or row.request_body is None:
+        raise MalformedEmail("The stored message has neither an email nor a webhook request.")
+    inbound = adapt(row.request_headers or {}, row.request_body, settings.webhook_max_bytes)
+    envelope_to = inbound.envelope_to or recipients_for_us(inbound.message, settings.inbound_domain)
+    hit = route(envelope_to, settings.inbound_address)
+    row.message_id = inbound.message_id
+    row.content_hash = inbound.content_hash
+    row.envelope_from = inbound.envelope_from[:320]
+    row.envelope_to = envelope_to[:50]
+    row.subject = inbound.subject[:998]
+    row.tag = (hit.tag or None) and hit.tag[:120]
+    # The email replaces the request it came in (one copy kept, in the form every reader uses).
+    row.raw, row.request_body = bytes(inbound.raw), None
+    return inbound
+
+
+def claim_dedupe_key(session: Session, row: InboundMessage, inbound: InboundEmail) -> int | None:
+    """Mark the row as the first copy of this email; None when it is, else the first copy's id."""
+    try:
+        with session.begin_nested():
+            row.dedupe_key = inbound.dedupe_key
+            if row.provider_id is None and inbound.provider_id:
+                row.provider_id = inbound.provider_id
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # the UNIQUE constraint: another row has this email (or provider id)
+        first = session.exec(
+            select(InboundMessage.id).where(
+                or_(
+                    InboundMessage.dedupe_key == inbound.dedupe_key,
+                    (InboundMessage.provider == row.provider)
+                    & (InboundMessage.provider_id == inbound.provider_id),
+                )
+            )
+        ).first()
+        return first or 0
+    return None
 
 
 def _own_addresses(settings: Settings) -> set[str]:

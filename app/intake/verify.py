@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import re
@@ -20,6 +21,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from app.config import Settings
@@ -121,7 +123,10 @@ def verify_sendgrid(settings: Settings, headers: Mapping[str, str], body: bytes)
     if settings.sendgrid_public_key and signature:
         timestamp = header(headers, "x-twilio-email-event-webhook-timestamp")
         _check_fresh(timestamp, settings.webhook_tolerance_seconds, "SendGrid signature")
-        _verify_ecdsa(settings.sendgrid_public_key, signature, timestamp.strip().encode() + body)
+        # Hashed in two updates: `timestamp + body` would copy the whole body once more.
+        digest = hashlib.sha256(timestamp.strip().encode())
+        digest.update(body)
+        _verify_ecdsa(settings.sendgrid_public_key, signature, digest.digest())
         checked = True
     if _basic_configured(settings.sendgrid_webhook_user, settings.sendgrid_webhook_password) and (
         header(headers, "authorization") or not checked
@@ -133,22 +138,29 @@ def verify_sendgrid(settings: Settings, headers: Mapping[str, str], body: bytes)
     return Verified()
 
 
-def _verify_ecdsa(public_key_b64: str, signature_b64: str, signed: bytes) -> None:
+@functools.lru_cache(maxsize=8)
+def _sendgrid_key(public_key_b64: str) -> ec.EllipticCurvePublicKey:
     try:
         key = load_der_public_key(base64.b64decode(public_key_b64))
     except (ValueError, binascii.Error) as exc:
         raise ProviderNotConfigured("MOU_SENDGRID_PUBLIC_KEY is not a base64 DER public key.") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise ProviderNotConfigured("MOU_SENDGRID_PUBLIC_KEY is not an ECDSA key.")
+    return key
+
+
+def _verify_ecdsa(public_key_b64: str, signature_b64: str, sha256_digest: bytes) -> None:
+    key = _sendgrid_key(public_key_b64)
     try:
-        key.verify(base64.b64decode(signature_b64, validate=True), signed, ec.ECDSA(hashes.SHA256()))
+        signature = base64.b64decode(signature_b64, validate=True)
+        key.verify(signature, sha256_digest, ec.ECDSA(Prehashed(hashes.SHA256())))
     except (InvalidSignature, binascii.Error, ValueError):
         raise SignatureInvalid("The SendGrid signature does not match the request body.") from None
 
 
 def verify_mailgun(settings: Settings, headers: Mapping[str, str], body: bytes) -> Verified:
     """HMAC-SHA256(timestamp + token) in a time window; the token is returned to be used once."""
-    form = parse_form(header(headers, "content-type"), body)
+    form = parse_form(header(headers, "content-type"), bytes(body))
     timestamp, token = form.get("timestamp") or "", form.get("token") or ""
     signature = form.get("signature") or ""
     if not (timestamp and token and signature):
@@ -188,8 +200,9 @@ def _verify_standard_webhook(secret: str, headers: Mapping[str, str], body: byte
         key = base64.b64decode(secret.removeprefix("whsec_"))
     except (binascii.Error, ValueError) as exc:
         raise ProviderNotConfigured("MOU_WEBHOOK_SECRET is not a whsec_ base64 secret.") from exc
-    signed = f"{msg_id}.{timestamp.strip()}.".encode() + body
-    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest())
+    mac = hmac.new(key, f"{msg_id}.{timestamp.strip()}.".encode(), hashlib.sha256)
+    mac.update(body)  # not `prefix + body`: that would copy the body once more
+    expected = base64.b64encode(mac.digest())
     for entry in header(headers, "webhook-signature").split():
         version, _, value = entry.partition(",")
         if version == "v1" and hmac.compare_digest(expected, value.encode()):

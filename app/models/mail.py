@@ -23,12 +23,18 @@ class InboundMessage(SQLModel, table=True):
     provider: str = Field(max_length=16)
     provider_id: str | None = Field(default=None, max_length=255)
     message_id: str | None = Field(default=None, max_length=998, index=True)
-    content_hash: str = Field(max_length=64)
-    dedupe_key: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    # Filled when the email is read (webhooks: by the worker); NULL until then, UNIQUE once known.
+    content_hash: str | None = Field(default=None, max_length=64)
+    dedupe_key: str | None = Field(default=None, sa_column=Column(String(64), unique=True, nullable=True))
     envelope_from: str = Field(default="", max_length=320)
     envelope_to: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     subject: str = Field(default="", max_length=998)
-    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The email's RFC 5322 bytes, once read from the request.
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # A webhook's verified request as received (body and the headers its adapter reads), kept until
+    # the worker has turned it into `raw`.
+    request_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    request_headers: dict[str, str] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
     status: str = Field(default="received", max_length=16)  # received, processed, failed
     outcome: str | None = Field(default=None, max_length=32)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
