@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+
+from selectolax.lexbor import LexborHTMLParser
 
 from app.checking.fastre import Gated
 
@@ -54,11 +55,10 @@ _WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _MAX_DEPTH = 2000
 
 
-class _TextBuilder(HTMLParser):
+class _TextBuilder:
     """Collect text with line structure; quoted blocks get '> ' so strip_quoted can drop them."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.lines: list[str] = []
         self.cur: list[str] = []
         self.skip = 0
@@ -85,23 +85,15 @@ class _TextBuilder(HTMLParser):
     def _has_text(self) -> bool:
         return any(s.strip() for s in self.cur)
 
-    # -- parser callbacks -----------------------------------------------
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _VOID_TAGS:
-            self._void(tag)
-            return
-        if len(self.stack) > _MAX_DEPTH:
-            return
-        hidden = any(k == "style" and v and _HIDDEN_STYLE.search(v) for k, v in attrs)
+    # -- tree events ------------------------------------------------------
+    def start(self, tag: str, style: str | None) -> None:
+        """An element opens (its style attribute can hide it)."""
+        hidden = bool(style) and _HIDDEN_STYLE.search(style) is not None
         self.stack.append(tag)
         if tag in _SKIP_TAGS or hidden or self.skip:
             self.skip += 1
             return
         self._open(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _VOID_TAGS:
-            self._void(tag)
 
     def _void(self, tag: str) -> None:
         if self.skip:
@@ -143,19 +135,13 @@ class _TextBuilder(HTMLParser):
         text = "".join(self.cur).strip()
         return bool(text) and not re.fullmatch(r"(?:-|\d+\.)", text)
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID_TAGS:
-            return
-        if tag not in self.stack:
-            return
-        while self.stack:
-            top = self.stack.pop()
-            if self.skip:
-                self.skip -= 1
-            else:
-                self._close(top)
-            if top == tag:
-                break
+    def end(self) -> None:
+        """The element opened last closes."""
+        top = self.stack.pop()
+        if self.skip:
+            self.skip -= 1
+        else:
+            self._close(top)
 
     def _close(self, tag: str) -> None:
         if tag == "blockquote":
@@ -186,7 +172,8 @@ class _TextBuilder(HTMLParser):
             else:
                 self.break_after_bold = True
 
-    def handle_data(self, data: str) -> None:
+    def data(self, data: str) -> None:
+        """A run of text."""
         if self.skip:
             return
         if not self.pre:
@@ -203,19 +190,71 @@ class _TextBuilder(HTMLParser):
                 pass
         self.cur.append(data)
 
-    def close(self) -> None:
-        super().close()
-        self._flush()
+
+def _walk(root: object, builder: _TextBuilder) -> None:
+    """Feed the document tree to the builder in document order (iteratively: nesting can be deep)."""
+    todo: list = [root]  # a node to enter, or None: the element entered last closes
+    while todo:
+        node = todo.pop()
+        if node is None:
+            builder.end()
+            continue
+        tag = node.tag
+        if tag == "-text":
+            builder.data(node.text_content)
+            continue
+        if tag in _VOID_TAGS:
+            builder._void(tag)
+            continue
+        if tag[0] == "-":  # comment, doctype, processing instruction
+            continue
+        deep = len(builder.stack) >= _MAX_DEPTH
+        if not deep:
+            builder.start(tag, node.attributes.get("style"))
+            todo.append(None)
+        kids = []
+        child = node.child
+        while child is not None:
+            kids.append(child)
+            child = child.next
+        todo.extend(reversed(kids))
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>")
+_DEEP_CHECK_CHARS = 20_000  # below this, even the deepest nesting parses in well under a second
+
+
+def _shallow(html: str) -> str:
+    """The markup without the tags nested deeper than _MAX_DEPTH (tags counted as written, closed or not):
+    the HTML5 tree builder's scope checks make a parse slow in the nesting depth."""
+    if len(html) < _DEEP_CHECK_CHARS:
+        return html
+    depth, parts, last = 0, [], 0
+    for m in _TAG.finditer(html):
+        if m.group(3) or m.group(2).lower() in _VOID_TAGS:
+            continue
+        if m.group(1):
+            drop = depth > _MAX_DEPTH
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            drop = depth > _MAX_DEPTH
+        if drop:
+            parts.append(html[last : m.start()])
+            last = m.end()
+    if not parts:
+        return html
+    parts.append(html[last:])
+    return "".join(parts)
 
 
 def html_to_text(html: str) -> str:
     """Render an HTML email body as text; headings, list items and table cells get their own lines."""
     builder = _TextBuilder()
-    try:
-        builder.feed(html)
-        builder.close()
-    except (AssertionError, ValueError):  # malformed markup the stdlib parser gives up on
-        builder._flush()
+    root = LexborHTMLParser(_shallow(html)).root
+    if root is not None:
+        _walk(root, builder)
+    builder._flush()
     text = "\n".join(builder.lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
