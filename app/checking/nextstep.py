@@ -52,7 +52,8 @@ class NextStep:
     when: str | None
 
 
-_REP_SPLIT_NEEDS = re.compile(r";|\s(?:i|we)", re.I)  # every cut of REP_CLAUSE_SPLIT holds one of these
+# Every cut of REP_CLAUSE_SPLIT holds a ';' or the word "I" or "we" after a space.
+_REP_SPLIT_NEEDS = re.compile(r";|\s(?:i|we)\b", re.I)
 _CUSTOMER_ACTION_GATE = Gated(cues.CUSTOMER_ACTION.rx)
 
 
