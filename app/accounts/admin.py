@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Engine
+
 from app.accounts import service
 from app.config import get_settings
 from app.db import make_engine, session_scope
 from app.errors import NotFound
+from app.migrate import upgrade
+
+
+def _engine() -> Engine:
+    """The configured database, migrated first so set-up works on a fresh data directory."""
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    return make_engine(settings)
 
 
 def add_team(*, name: str, template: str = "structured") -> str:
     """Create a team; returns a line to print."""
-    engine = make_engine(get_settings())
+    engine = _engine()
     with session_scope(engine) as session:
         team = service.create_team(session, name, template)
         return f"team {team.name!r} created (id {team.id}, template {team.template})"
@@ -26,7 +36,7 @@ def add_user(
     addresses: list[str] | None = None,
 ) -> str:
     """Create a user with an API token; returns the lines to print (the token is shown only here)."""
-    engine = make_engine(get_settings())
+    engine = _engine()
     with session_scope(engine) as session:
         team_row = None
         if team:

@@ -73,3 +73,8 @@ def test_templates_check_and_worker_once(env):
     run(env, "demo", "--if-empty")
     out = run(env, "worker", "--once").stdout
     assert out.startswith("processed ")
+
+
+def test_admin_commands_work_on_a_fresh_data_dir(env):
+    """An admin may add a team before ever running `mou db upgrade`."""
+    assert "created" in run(env, "teams", "add", "--name", "First Team").stdout
