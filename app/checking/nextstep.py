@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from app.checking import cues
-from app.checking.fastre import _ODD, Gated
+from app.checking.fastre import Gated
 from app.checking.segment import Unit
 
 _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -53,12 +53,12 @@ class NextStep:
 
 
 # Every cut of REP_CLAUSE_SPLIT holds a ';' or the word "I" or "we" after a space.
-_REP_SPLIT_NEEDS = re.compile(r";|\s(?:i|we)\b", re.I)
+_REP_SPLIT_NEEDS = re.compile(r"\s(?:i|we)\b")  # on lower-cased ASCII text
 _CUSTOMER_ACTION_GATE = Gated(cues.CUSTOMER_ACTION.rx)
 
 
 def _clauses(text: str) -> list[str]:
-    if not _REP_SPLIT_NEEDS.search(text) and (text.isascii() or not _ODD.search(text)):
+    if text.isascii() and ";" not in text and not _REP_SPLIT_NEEDS.search(text.lower()):
         return [text] if text.strip() else []
     return [c for c in cues.REP_CLAUSE_SPLIT.split(text) if c and c.strip()]
 

@@ -81,6 +81,7 @@ _ABBREV = re.compile(
     r"Sep|Sept|Oct|Nov|Dec|Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)|\b[A-Z]|\be\.g|\bi\.e|U\.S|U\.K)\.$"
 )
 
+_ABBREV_LONGEST = 8  # "approx." plus the character before it (for the word boundary)
 
 _LABEL_JUNK = re.compile(r"[^a-z0-9' &/-]+")
 _SPACES = re.compile(r"\s+")
@@ -139,6 +140,12 @@ def _strip_markers(line: str) -> tuple[str, str]:
 
 
 def _strip_markers_once(line: str) -> tuple[str, str]:
+    lead = line.lstrip()[:2]
+    if lead[:1].isalpha() and lead[1:] not in (".", ")", ":"):  # prose: no marker can start here
+        core = line.strip()
+        if core[:1] in ("*", "_") or core[-1:] in ("*", "_"):
+            core = _EMPH.sub("", core).strip()
+        return core.replace("**", "").replace("__", ""), ""
     m = _MARKER.match(line)
     core = line[m.end() :] if m else line.strip()
     core = core.strip()
@@ -214,9 +221,13 @@ def _label_line(line: str, core: str, words: list[str]) -> bool:
 def split_sentences(text: str) -> list[str]:
     """Split a paragraph into sentences, keeping abbreviations like 'Dr.' together."""
     parts = _SENT_SPLIT.split(text)
+    if len(parts) == 1:
+        return [text.strip()] if text.strip() else []
     out: list[str] = []
+    search = _ABBREV.search
     for part in parts:
-        if out and _ABBREV.search(out[-1]):
+        # an abbreviation is at most 7 characters long and ends the text: look only there
+        if out and search(out[-1], max(len(out[-1]) - _ABBREV_LONGEST, 0)):
             out[-1] = out[-1] + " " + part
         else:
             out.append(part)
