@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.checking.fastre import Gated
+from app.checking.fastre import Gated, GateSet
 
 _I = re.I
 _YOU = r"(?:you(?:'re|’re| are| were| have| 've|'ve|’ve)?|your (?:team|board|company)|the (?:team|board))"
@@ -98,6 +98,7 @@ _STAGE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 _GATED = tuple((stage, Gated(rx)) for stage, rx in _STAGE_CUES)
+_GATES = GateSet([gate for _, gate in _GATED])
 _VENDOR_SUBJECT = re.compile(
     r"\b(?:vendor|supplier|provider|distributor|partner)\s+(?:is|was)\s+being acquired", _I
 )
@@ -106,8 +107,11 @@ _VENDOR_SUBJECT = re.compile(
 def infer_stage(text: str) -> str | None:
     """The latest buying stage the memo gives clear evidence of, or None."""
     text = text.lower()  # the cue patterns are lower-case and compiled without re.I, for speed
-    for stage, rx in _GATED:
-        for m in rx.finditer(text, text):
+    possible = _GATES.possible(text, text)
+    for n, (stage, gate) in enumerate(_GATED):
+        if n not in possible:
+            continue
+        for m in gate.rx.finditer(text):
             if stage == "change" and _VENDOR_SUBJECT.search(text[max(0, m.start() - 60) : m.end() + 10]):
                 continue
             return stage
