@@ -21,6 +21,7 @@ from re import _parser  # type: ignore[attr-defined]
 from app.checking.fastre import _exact_one
 
 _WORD = re.compile(r"\w+")
+_GAP_WORD = re.compile(r"(\W*)(\w+)")
 _KEY = 3  # a phrase is filed under (up to) the first three letters of its first word
 _CAP = 256
 
@@ -301,47 +302,25 @@ class LexiconSet:
         found: list[list[tuple[int, int]]] = [[] for _ in self._lexicons]
         ends = [0] * len(self._lexicons)
         cache = self._cache
-        cur = 0
-        words = _WORD.findall(low)
-        last = len(words) - 1
-        for i, word in enumerate(words):
+        pairs = _GAP_WORD.findall(low)  # (the non-word run before a word, the word): positions add up
+        last = len(pairs) - 1
+        pos = 0
+        i = -1
+        for gap, word in pairs:
+            i += 1
+            pos += len(gap)
             entries = cache.get(word)
             if entries is None:
                 entries = self._entries(word)
-            if not entries:
-                continue  # most words start no phrase: no position needed
-            nxt = words[i + 1] if i < last else ""
-            pos = _word_at(low, word, cur)
-            cur = pos + len(word)
-            for n, sub, seconds in entries:
-                if seconds is not None and not nxt.startswith(seconds):
-                    continue  # "in" only matters before "the way", "parallel", ...
-                if pos >= ends[n]:
-                    m = sub.match(low, pos)
-                    if m:
-                        ends[n] = m.end()
-                        found[n].append((pos, m.end()))
+            if entries:  # most words start no phrase
+                nxt = pairs[i + 1][1] if i < last else ""
+                for n, sub, seconds in entries:
+                    if seconds is not None and not nxt.startswith(seconds):
+                        continue  # "in" only matters before "the way", "parallel", ...
+                    if pos >= ends[n]:
+                        m = sub.match(low, pos)
+                        if m:
+                            ends[n] = m.end()
+                            found[n].append((pos, m.end()))
+            pos += len(word)
         return found
-
-
-def _word_at(low: str, word: str, cur: int) -> int:
-    """Start of the next whole-word occurrence of word at or after cur (it is known to exist)."""
-    pos = low.find(word, cur)
-    if pos > 0 and (low[pos - 1].isalnum() or low[pos - 1] == "_"):
-        return _word_at_slow(low, word, pos + 1)
-    end = pos + len(word)
-    if end < len(low) and (low[end].isalnum() or low[end] == "_"):
-        return _word_at_slow(low, word, pos + 1)
-    return pos
-
-
-def _word_at_slow(low: str, word: str, cur: int) -> int:
-    n = len(word)
-    pos = low.find(word, cur)
-    while (pos > 0 and _is_w(low[pos - 1])) or (pos + n < len(low) and _is_w(low[pos + n])):
-        pos = low.find(word, pos + 1)
-    return pos
-
-
-def _is_w(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
