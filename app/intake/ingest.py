@@ -6,15 +6,19 @@ dedupe) is the worker's job (service.process_pending); here only what a retry ca
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from python_multipart.multipart import MultipartParser, parse_options_header
-from sqlalchemy import insert, select
+from python_multipart.multipart import parse_options_header
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session
 
 from app.intake.errors import MalformedPayload, SignatureInvalid
@@ -103,46 +107,49 @@ def _check_sendgrid_form(ctype_header: str, body: bytes | bytearray) -> None:
         raise MalformedPayload("The SendGrid form has no email in it (no 'email' or 'headers' field).")
 
 
+# A part's header block longer than this is not a form field (python-multipart's own cap is 16 KB).
+MAX_PART_HEADER_BYTES = 16384
+_SIMPLE_NAME = re.compile(rb';\s*name="([^"\\]*)"\s*(?:;|$)', re.IGNORECASE)
+
+
 def _multipart_names(boundary: bytes | None, body: bytes | bytearray) -> set[str]:
+    """The field names of a complete multipart body, found with bytes.find (values are not read).
+
+    Every part must be closed by the next delimiter and the body by the closing one, so a form cut off
+    mid-part or whose boundary never appears is refused here rather than stored."""
     if not boundary:
         raise MalformedPayload("multipart/form-data without a boundary.")
+    delimiter = b"--" + boundary
+    next_part = b"\r\n" + delimiter
+    pos = body.find(delimiter)
+    if pos < 0:
+        raise MalformedPayload("The multipart form's boundary never appears in the body.")
     names: set[str] = set()
-    state = {"field": b"", "value": b"", "disposition": b"", "parts": 0}
+    for _part in range(MAX_FIELDS + 1):
+        pos += len(delimiter)
+        if body[pos : pos + 2] == b"--":
+            return names
+        line_end = body.find(b"\r\n", pos)
+        head_end = body.find(b"\r\n\r\n", line_end) if line_end >= 0 else -1
+        if head_end < 0 or head_end - line_end > MAX_PART_HEADER_BYTES:
+            raise MalformedPayload("The multipart form has a part without a readable header block.")
+        names.add(_field_name(body[line_end + 2 : head_end]))
+        pos = body.find(next_part, head_end + 4)
+        if pos < 0:
+            raise MalformedPayload("The multipart form is cut off (a part is never closed).")
+        pos += 2
+    raise MalformedPayload("The form has too many fields.")
 
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["field"] += data[start:end]
 
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["value"] += data[start:end]
-
-    def on_header_end() -> None:
-        if state["field"].lower() == b"content-disposition":
-            state["disposition"] = state["value"]
-        state["field"], state["value"] = b"", b""
-
-    def on_part_end() -> None:
-        _, disp = parse_options_header(state["disposition"])
-        names.add(disp.get(b"name", b"").decode("latin-1"))
-        state["disposition"] = b""
-        state["parts"] += 1
-        if state["parts"] > MAX_FIELDS:
-            raise MalformedPayload("The form has too many fields.")
-
-    callbacks = {
-        "on_header_field": on_header_field,
-        "on_header_value": on_header_value,
-        "on_header_end": on_header_end,
-        "on_part_end": on_part_end,
-    }
-    try:
-        parser = MultipartParser(boundary, callbacks, max_header_count=32, max_header_size=16384)
-        parser.write(body)
-        parser.finalize()
-    except MalformedPayload:
-        raise
-    except Exception as exc:
-        raise MalformedPayload(f"The multipart form cannot be parsed ({type(exc).__name__}).") from exc
-    return names
+def _field_name(head: bytes | bytearray) -> str:
+    for line in bytes(head).split(b"\r\n"):
+        field, _, value = line.partition(b":")
+        if field.strip().lower() == b"content-disposition":
+            # The common `; name="x"` read directly; anything else (RFC 2231, odd quoting) fully parsed.
+            simple = _SIMPLE_NAME.search(value)
+            name = simple.group(1) if simple else parse_options_header(value)[1].get(b"name", b"")
+            return name.decode("latin-1")
+    return ""
 
 
 # --- the durable store -------------------------------------------------------------------------
@@ -157,52 +164,61 @@ class Receipt:
 
 
 def store_request(
-    session: Session,
+    conn: Connection | Session,
     provider: str,
     ingest: Ingest,
     body: bytes | bytearray,
     nonce: str | None = None,
 ) -> Receipt:
-    """One transaction: the one-use nonce (replay → 401) and the request row; committed on return."""
+    """One transaction: the one-use nonce (replay → 401) and the request row; committed on return.
+
+    `conn` is a Core connection from the engine (the webhook) or a Session (tests, SES); the
+    statements are built once per dialect, so a request only binds its values."""
+    statements = _statements(conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name)
+    now = utcnow()
     try:
         if nonce:
-            session.execute(insert(_NONCE).values(provider=provider, nonce=nonce, seen_at=utcnow()))
-        inserted = session.execute(
-            _insert_once(session)
-            .values(
-                provider=provider,
-                provider_id=ingest.provider_id,
-                request_body=body,
-                request_headers=ingest.headers,
-                envelope_to=[],
-                subject="",
-                envelope_from="",
-                status="received",
-                detail="",
-                attempts=0,
-                received_at=utcnow(),
-            )
-            .returning(_INBOUND.c.id)
-        ).scalar()
-        session.commit()
+            conn.execute(statements.nonce, {"provider": provider, "nonce": nonce, "seen_at": now})
+        row = {**_ROW_DEFAULTS, "provider": provider, "provider_id": ingest.provider_id}
+        row.update(request_body=body, request_headers=ingest.headers, received_at=now)
+        inserted = conn.execute(statements.insert, row).scalar()
+        conn.commit()
     except IntegrityError:  # only the nonce can collide here: ON CONFLICT covers the provider id
-        session.rollback()
+        conn.rollback()
         raise SignatureInvalid("This webhook token was already used (replay refused).") from None
     if inserted is not None:
         return Receipt(inserted, True)
-    existing = session.execute(
-        select(_INBOUND.c.id).where(
-            _INBOUND.c.provider == provider, _INBOUND.c.provider_id == ingest.provider_id
-        )
-    ).scalar()
-    session.rollback()  # nothing was written; end the read
-    return Receipt(existing, False)
+    existing = conn.execute(statements.existing, {"provider": provider, "provider_id": ingest.provider_id})
+    conn.rollback()  # nothing was written; end the read
+    return Receipt(existing.scalar(), False)
 
 
-def _insert_once(session: Session):
+# The columns a new request row starts with (the worker fills the rest when it reads the email).
+_ROW_DEFAULTS = {
+    "envelope_to": [],
+    "subject": "",
+    "envelope_from": "",
+    "status": "received",
+    "detail": "",
+    "attempts": 0,
+}
+
+
+@dataclass(frozen=True)
+class _Statements:
+    insert: Executable
+    nonce: Executable
+    existing: Executable
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
     # A redelivery (same provider id) inserts nothing and returns no row.
-    dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(_INBOUND).on_conflict_do_nothing(
+    once = module.insert(_INBOUND).on_conflict_do_nothing(
         index_elements=[_INBOUND.c.provider, _INBOUND.c.provider_id]
     )
+    existing = select(_INBOUND.c.id).where(
+        _INBOUND.c.provider == bindparam("provider"), _INBOUND.c.provider_id == bindparam("provider_id")
+    )
+    return _Statements(once.returning(_INBOUND.c.id), insert(_NONCE), existing)
