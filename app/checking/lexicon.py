@@ -21,7 +21,9 @@ from re import _parser  # type: ignore[attr-defined]
 from app.checking.fastre import _exact_one
 
 _WORD = re.compile(r"\w+")
-_GAP_WORD = re.compile(r"(\W*)(\w+)")
+# A trailing non-word run is taken whole by the second branch (with no backtracking into it), so a long
+# run of punctuation costs one pass, not one pass per character.
+_GAP_WORD = re.compile(r"(\W*+)(\w+)|\W+\Z")
 _KEY = 3  # a phrase is filed under (up to) the first three letters of its first word
 _CAP = 256
 
@@ -303,6 +305,8 @@ class LexiconSet:
         ends = [0] * len(self._lexicons)
         cache = self._cache
         pairs = _GAP_WORD.findall(low)  # (the non-word run before a word, the word): positions add up
+        if pairs and not pairs[-1][1]:
+            pairs.pop()  # the trailing run
         last = len(pairs) - 1
         pos = 0
         i = -1
