@@ -97,7 +97,9 @@ def _clause_signals(sentence: str, lo: int, hi: int) -> tuple[int, ...]:
     spans = _spans(sentence)
     if spans is None:
         return signals(sentence[lo:hi])
-    return tuple(sum(1 for s, e in found if lo <= s and e <= hi) for found in spans)
+    if lo == 0 and hi == len(sentence):  # the whole sentence is one clause
+        return tuple(map(len, spans))
+    return tuple(sum(1 for s, e in found if lo <= s and e <= hi) if found else 0 for found in spans)
 
 
 _META, _VENDOR, _WANT, _TEAM_OF, _PROCESS = range(5, 10)
