@@ -204,17 +204,18 @@ class Gated:
 
 
 class GateSet:
-    """The pre-checks of several gated patterns done together: one Aho-Corasick pass over the text finds
+    """Literal pre-checks of several patterns done together: one Aho-Corasick pass over the text finds
     every required literal at once, instead of one substring search per literal per pattern."""
 
     __slots__ = ("_always", "_automaton", "_count")
 
-    def __init__(self, gates: list[Gated]) -> None:
-        self._count = len(gates)
-        self._always = frozenset(n for n, gate in enumerate(gates) if gate.literals is None)
+    def __init__(self, literal_sets: list[tuple[str, ...] | None]) -> None:
+        """literal_sets[n]: strings one of which any match of pattern n contains (None: no such set)."""
+        self._count = len(literal_sets)
+        self._always = frozenset(n for n, lits in enumerate(literal_sets) if lits is None)
         owners: dict[str, set[int]] = {}
-        for n, gate in enumerate(gates):
-            for lit in gate.literals or ():
+        for n, lits in enumerate(literal_sets):
+            for lit in lits or ():
                 owners.setdefault(lit, set()).add(n)
         self._automaton = ahocorasick.Automaton()
         for lit, found in owners.items():

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 
-from app.checking.fastre import Gated, GateSet
+import ahocorasick
+
+from app.checking.dispatch import dispatched
+from app.checking.fastre import _CAP, _exact_one
+from app.checking.lexicon import _fragments
 
 _I = re.I
 _YOU = r"(?:you(?:'re|’re| are| were| have| 've|'ve|’ve)?|your (?:team|board|company)|the (?:team|board))"
@@ -97,8 +103,86 @@ _STAGE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-_GATED = tuple((stage, Gated(rx)) for stage, rx in _STAGE_CUES)
-_GATES = GateSet([gate for _, gate in _GATED])
+
+
+def _prefixes(items: list) -> frozenset[str] | None:
+    """Non-empty strings one of which every match of the parsed sequence starts with (None: unknown)."""
+    out = frozenset([""])
+    for op, av in items:
+        part = _exact_one(op, av)
+        if part is None:
+            part = _open_prefixes(op, av)
+            if part is not None and len(out) * len(part) <= _CAP:
+                out = frozenset(x + y for x in out for y in part)
+            break  # the item's whole text is not known: nothing after it can be added
+        if len(out) * len(part) > _CAP:
+            break
+        out = frozenset(x + y for x in out for y in part)
+    return None if "" in out else out
+
+
+def _open_prefixes(op, av) -> frozenset[str] | None:
+    if op is sre.SUBPATTERN:
+        return _prefixes(list(av[3].data))
+    if op is sre.BRANCH:
+        found: set[str] = set()
+        for alt in av[1]:
+            part = _prefixes(list(alt.data))
+            if part is None:
+                return None
+            found |= part
+        return frozenset(found)
+    return None
+
+
+# Each cue split into its phrases (their alternation is the cue), and the strings each phrase's matches
+# start with. One Aho-Corasick pass over the memo finds every place a phrase can start; each cue is then
+# tried only there, as one pattern of just the phrases found (the same matches as a scan of the whole cue:
+# a phrase cannot match where none of its opening strings is).
+_NAMES = tuple(stage for stage, _ in _STAGE_CUES)
+_FLAT: list[str] = []
+_OWNER: list[int] = []  # phrase number -> cue number
+for _cue, (_, _rx) in enumerate(_STAGE_CUES):
+    for _phrase in _fragments(_rx.pattern):
+        _FLAT.append(_phrase)
+        _OWNER.append(_cue)
+_STARTS = ahocorasick.Automaton()
+_by_start: dict[str, list[int]] = {}
+for _n, _phrase in enumerate(_FLAT):
+    _found = _prefixes(list(_parser.parse(_phrase, 0).data))
+    if _found is None:
+        raise ValueError(f"stage cue phrase without known opening strings: {_phrase}")
+    for _start in _found:
+        _by_start.setdefault(_start, []).append(_n)
+for _start, _numbers in _by_start.items():
+    _STARTS.add_word(_start, (len(_start), tuple(_numbers)))
+_STARTS.make_automaton()
+_SEARCHES: dict[tuple[int, ...], re.Pattern[str]] = {}  # few distinct phrase sets: compile each once
+
+
+def _pattern(chosen: tuple[int, ...]) -> re.Pattern[str]:
+    """The alternation of the chosen phrases, in cue order."""
+    rx = _SEARCHES.get(chosen)
+    if rx is None:
+        if len(_SEARCHES) > 4096:
+            _SEARCHES.clear()
+        rx = _SEARCHES[chosen] = dispatched(re.compile("|".join("(?:" + _FLAT[n] + ")" for n in chosen)))
+    return rx
+
+
+def _openings(text: str) -> list[tuple[set[int], set[int]]]:
+    """Per cue: the phrases that can match in the text and the positions where one can start."""
+    per_cue: list[tuple[set[int], set[int]]] = [(set(), set()) for _ in _STAGE_CUES]
+    owner = _OWNER
+    for end, (size, numbers) in _STARTS.iter(text):
+        start = end - size + 1
+        for n in numbers:
+            phrases, starts = per_cue[owner[n]]
+            phrases.add(n)
+            starts.add(start)
+    return per_cue
+
+
 _VENDOR_SUBJECT = re.compile(
     r"\b(?:vendor|supplier|provider|distributor|partner)\s+(?:is|was)\s+being acquired", _I
 )
@@ -107,12 +191,19 @@ _VENDOR_SUBJECT = re.compile(
 def infer_stage(text: str) -> str | None:
     """The latest buying stage the memo gives clear evidence of, or None."""
     text = text.lower()  # the cue patterns are lower-case and compiled without re.I, for speed
-    possible = _GATES.possible(text, text)
-    for n, (stage, gate) in enumerate(_GATED):
-        if n not in possible:
+    for stage, (phrases, starts) in zip(_NAMES, _openings(text), strict=True):
+        if not phrases:
             continue
-        for m in gate.rx.finditer(text):
+        rx = _pattern(tuple(sorted(phrases)))
+        end = 0
+        for start in sorted(starts):  # rx.finditer(text), tried only where a phrase can start
+            if start < end:
+                continue
+            m = rx.match(text, start)
+            if m is None:
+                continue
             if stage == "change" and _VENDOR_SUBJECT.search(text[max(0, m.start() - 60) : m.end() + 10]):
+                end = max(m.end(), start + 1)
                 continue
             return stage
     return None
