@@ -9,16 +9,15 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from python_multipart.multipart import parse_options_header
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.engine import Dialect, Engine
 from sqlmodel import Session
 
 from app.intake.errors import MalformedPayload, SignatureInvalid
@@ -164,7 +163,7 @@ class Receipt:
 
 
 def store_request(
-    conn: Connection | Session,
+    db: Engine | Session,
     provider: str,
     ingest: Ingest,
     body: bytes | bytearray,
@@ -172,25 +171,50 @@ def store_request(
 ) -> Receipt:
     """One transaction: the one-use nonce (replay → 401) and the request row; committed on return.
 
-    `conn` is a Core connection from the engine (the webhook) or a Session (tests, SES); the
-    statements are built once per dialect, so a request only binds its values."""
-    statements = _statements(conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name)
+    `db` is the engine (the webhook: a pooled driver connection, no ORM or Core layers per request)
+    or a Session (tests, SES: the same statements inside the session's transaction). The SQL is
+    compiled once per dialect by SQLAlchemy, so a request only binds its values."""
+    dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
+    sql = _statements(dialect)
     now = utcnow()
+    row = {**_ROW_DEFAULTS, "provider": provider, "provider_id": ingest.provider_id}
+    row.update(request_body=body, request_headers=ingest.headers, received_at=now)
+    with _transaction(db) as (cursor, tx):
+        try:
+            if nonce:
+                cursor.execute(sql.nonce.text, sql.nonce.bind(provider=provider, nonce=nonce, seen_at=now))
+            cursor.execute(sql.insert.text, sql.insert.bind(**row))
+            inserted = cursor.fetchone()
+            tx.commit()
+        except dialect.loaded_dbapi.IntegrityError:  # only the nonce: ON CONFLICT covers the provider id
+            tx.rollback()
+            raise SignatureInvalid("This webhook token was already used (replay refused).") from None
+        if inserted is not None:
+            return Receipt(inserted[0], True)
+        key = sql.existing.bind(provider=provider, provider_id=ingest.provider_id)
+        cursor.execute(sql.existing.text, key)
+        existing = cursor.fetchone()
+        tx.rollback()  # nothing was written; end the read
+    return Receipt(existing[0], False)
+
+
+@contextmanager
+def _transaction(db: Engine | Session) -> Iterator[tuple[Any, Any]]:
+    """A driver cursor and what commits or rolls back its transaction."""
+    if isinstance(db, Session):
+        cursor = db.connection().connection.cursor()
+        try:
+            yield cursor, db
+        finally:
+            cursor.close()
+        return
+    raw = db.raw_connection()  # from the pool; closing returns it (rolled back if still open)
     try:
-        if nonce:
-            conn.execute(statements.nonce, {"provider": provider, "nonce": nonce, "seen_at": now})
-        row = {**_ROW_DEFAULTS, "provider": provider, "provider_id": ingest.provider_id}
-        row.update(request_body=body, request_headers=ingest.headers, received_at=now)
-        inserted = conn.execute(statements.insert, row).scalar()
-        conn.commit()
-    except IntegrityError:  # only the nonce can collide here: ON CONFLICT covers the provider id
-        conn.rollback()
-        raise SignatureInvalid("This webhook token was already used (replay refused).") from None
-    if inserted is not None:
-        return Receipt(inserted, True)
-    existing = conn.execute(statements.existing, {"provider": provider, "provider_id": ingest.provider_id})
-    conn.rollback()  # nothing was written; end the read
-    return Receipt(existing.scalar(), False)
+        cursor = raw.cursor()
+        yield cursor, raw
+        cursor.close()
+    finally:
+        raw.close()
 
 
 # The columns a new request row starts with (the worker fills the rest when it reads the email).
@@ -205,20 +229,48 @@ _ROW_DEFAULTS = {
 
 
 @dataclass(frozen=True)
+class _Compiled:
+    """One statement compiled for a dialect: its SQL, its bind names and their type conversions."""
+
+    text: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    positional: bool
+
+    @classmethod
+    def of(cls, statement: Any, dialect: Dialect, keys: list[str] | None = None) -> _Compiled:
+        """Compile with SQLAlchemy; keep each bind's type processor (JSON, timestamps, bytes)."""
+        compiled = statement.compile(dialect=dialect, column_keys=keys)
+        names = tuple(compiled.positiontup if compiled.positional else compiled.binds)
+        procs = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+        return cls(compiled.string, names, procs, bool(compiled.positional))
+
+    def bind(self, **values: Any) -> tuple[Any, ...] | dict[str, Any]:
+        """The driver's parameters for these values."""
+        out = [p(values[n]) if p else values[n] for n, p in zip(self.names, self.processors, strict=True)]
+        return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
+
+
+@dataclass(frozen=True)
 class _Statements:
-    insert: Executable
-    nonce: Executable
-    existing: Executable
+    insert: _Compiled
+    nonce: _Compiled
+    existing: _Compiled
 
 
 @functools.cache
-def _statements(dialect: str) -> _Statements:
+def _statements(dialect: Dialect) -> _Statements:
     # A redelivery (same provider id) inserts nothing and returns no row.
-    module = postgresql if dialect == "postgresql" else sqlite
+    module = postgresql if dialect.name == "postgresql" else sqlite
     once = module.insert(_INBOUND).on_conflict_do_nothing(
         index_elements=[_INBOUND.c.provider, _INBOUND.c.provider_id]
     )
     existing = select(_INBOUND.c.id).where(
         _INBOUND.c.provider == bindparam("provider"), _INBOUND.c.provider_id == bindparam("provider_id")
     )
-    return _Statements(once.returning(_INBOUND.c.id), insert(_NONCE), existing)
+    row_keys = [*_ROW_DEFAULTS, "provider", "provider_id", "request_body", "request_headers", "received_at"]
+    return _Statements(
+        _Compiled.of(once.returning(_INBOUND.c.id), dialect, row_keys),
+        _Compiled.of(insert(_NONCE), dialect, ["provider", "nonce", "seen_at"]),
+        _Compiled.of(existing, dialect),
+    )

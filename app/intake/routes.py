@@ -88,8 +88,7 @@ async def _store_and_ack(
         if engine is None:  # an app built over a caller's session factory (tests)
             with state.session_factory() as session:
                 return ingest.store_request(session, provider, checked, body, nonce)
-        with engine.connect() as conn:  # Core: no ORM session for one INSERT
-            return ingest.store_request(conn, provider, checked, body, nonce)
+        return ingest.store_request(engine, provider, checked, body, nonce)
 
     # Durable before the 2xx: the provider may forget the message once we answer. A SQLite write is a
     # sub-millisecond local call (made inline); a PostgreSQL round trip is waited for off the loop.
