@@ -13,8 +13,6 @@ import re
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 
-import ahocorasick
-
 from app.checking.dispatch import dispatched
 
 _CAP = 256  # largest set of alternative strings tracked for one part of a pattern
@@ -201,38 +199,6 @@ class Gated:
     def sub(self, repl: str, text: str, low: str | None = None) -> str:
         """rx.sub(repl, text), skipped when it cannot match."""
         return self.rx.sub(repl, text) if self.possible(text, low) else text
-
-
-class GateSet:
-    """Literal pre-checks of several patterns done together: one Aho-Corasick pass over the text finds
-    every required literal at once, instead of one substring search per literal per pattern."""
-
-    __slots__ = ("_always", "_automaton", "_count")
-
-    def __init__(self, literal_sets: list[tuple[str, ...] | None]) -> None:
-        """literal_sets[n]: strings one of which any match of pattern n contains (None: no such set)."""
-        self._count = len(literal_sets)
-        self._always = frozenset(n for n, lits in enumerate(literal_sets) if lits is None)
-        owners: dict[str, set[int]] = {}
-        for n, lits in enumerate(literal_sets):
-            for lit in lits or ():
-                owners.setdefault(lit, set()).add(n)
-        self._automaton = ahocorasick.Automaton()
-        for lit, found in owners.items():
-            self._automaton.add_word(lit, frozenset(found))
-        if owners:
-            self._automaton.make_automaton()
-
-    def possible(self, text: str, low: str | None = None) -> frozenset[int] | set[int]:
-        """Indexes of the patterns that can match (each gate's possible() in one pass)."""
-        if low is None:
-            low = text.lower()
-        if (not text.isascii() and _ODD.search(text)) or not len(self._automaton):
-            return frozenset(range(self._count))
-        found = set(self._always)
-        for _, owners in self._automaton.iter(low):
-            found |= owners
-        return found
 
 
 # --- case-insensitive patterns run on lower-cased text ----------------------------------------------------
