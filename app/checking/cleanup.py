@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import ahocorasick
 from selectolax.lexbor import LexborHTMLParser
 
-from app.checking.fastre import Gated
+from app.checking.fastre import _ODD, Gated
 
 _BLOCK_TAGS = frozenset(
     [
@@ -301,10 +302,10 @@ def _header_block_at(lines: list[str], i: int) -> bool:
     return others >= 2
 
 
-def _quote_start(lines: list[str]) -> int | None:
+def _quote_start(lines: list[str], gates: frozenset[str] | None = None) -> int | None:
     """Index of the first line that opens a quoted earlier message, if any."""
-    text = "\n".join(lines)
-    if not (_WROTE_GATE.possible(text) or _any_header_line(lines) or _ORIGINAL_GATE.possible(text)):
+    text = "\n".join(lines) if gates is None else ""
+    if not (_possible("wrote", text, gates) or _any_header_line(lines) or _possible("original", text, gates)):
         return None
     for i, line in enumerate(lines):
         if _ORIGINAL.match(line) or _header_block_at(lines, i):
@@ -332,10 +333,10 @@ _ORIGINAL_GATE = Gated(_ORIGINAL)
 _WROTE_GATE = Gated(_WROTE_ANY)
 
 
-def strip_quoted(text: str) -> str:
+def strip_quoted(text: str, gates: frozenset[str] | None = None) -> str:
     """Drop quoted earlier messages: 'On ... wrote:' (and localized), Outlook header blocks, '>' lines."""
     lines = text.split("\n")
-    cut = _quote_start(lines)
+    cut = _quote_start(lines, gates)
     if cut is not None:
         lines = lines[:cut]
     kept = [line for line in lines if not line.lstrip().startswith(">")]
@@ -408,15 +409,15 @@ def _trailing_contact_block(lines: list[str]) -> int | None:
     return None
 
 
-def strip_signature(text: str) -> str:
+def strip_signature(text: str, gates: frozenset[str] | None = None) -> str:
     """Drop the signature: '-- ' delimiter, 'Sent from my iPhone', sign-off plus name lines, legal footers."""
     lines = text.split("\n")
-    delimited = "--" in text or "—" in text or _SENT_FROM_GATE.possible(text)
+    delimited = "--" in text or "—" in text or _possible("sent_from", text, gates)
     for i, line in enumerate(lines if delimited else ()):
         if line.rstrip() in ("--", "-- ", "—") or line == "-- " or _SENT_FROM.match(line):
             lines = lines[:i]
             break
-    lines = _drop_disclaimers(lines)
+    lines = _drop_disclaimers(lines, gates)
     floor = min(2, len(lines))
     for i in range(len(lines) - 1, floor - 1, -1):
         if _is_sign_off(lines[i]) and _sig_tail_ok(lines[i + 1 :]):
@@ -429,9 +430,9 @@ def strip_signature(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def _drop_disclaimers(lines: list[str]) -> list[str]:
+def _drop_disclaimers(lines: list[str], gates: frozenset[str] | None = None) -> list[str]:
     """Remove a legal footer paragraph and everything after it."""
-    if not _DISCLAIMER_GATE.possible("\n".join(lines)):
+    if not _possible("disclaimer", "\n".join(lines) if gates is None else "", gates):
         return lines
     for i, line in enumerate(lines):
         if i > 0 and _DISCLAIMER.match(line) and (i == 0 or not lines[i - 1].strip() or i > len(lines) // 2):
@@ -494,10 +495,11 @@ def _parse_headers(lines: list[str], start: int) -> tuple[dict[str, str], int]:
     return headers, i
 
 
-def _forward_start(lines: list[str], subject: str) -> tuple[int, int] | None:
+def _forward_start(
+    lines: list[str], subject: str, gates: frozenset[str] | None = None
+) -> tuple[int, int] | None:
     """(marker line, header start) of a forwarded message, or None."""
-    text = "\n".join(lines)
-    if _FWD_MARKER_GATE.possible(text):
+    if _possible("forward", "\n".join(lines) if gates is None else "", gates):
         for i, line in enumerate(lines):
             if _FWD_MARKER.match(line):
                 return i, i + 1
@@ -524,10 +526,12 @@ def _forward_start(lines: list[str], subject: str) -> tuple[int, int] | None:
     return None
 
 
-def unwrap_forward(text: str, subject: str = "") -> tuple[str, Forwarded | None]:
+def unwrap_forward(
+    text: str, subject: str = "", gates: frozenset[str] | None = None
+) -> tuple[str, Forwarded | None]:
     """Split a forward into the outer note and the parsed inner message (None when it is not a forward)."""
     lines = text.split("\n")
-    found = _forward_start(lines, subject)
+    found = _forward_start(lines, subject, gates)
     if found is None:
         return text, None
     marker, hdr = found
@@ -547,21 +551,57 @@ def looks_like_html(body: str) -> bool:
     return bool(_LEADING_TAG.match(body[:2000]))
 
 
-def _clean_part(text: str) -> str:
-    return strip_signature(strip_quoted(text))
+# The pre-checks of the clean-up patterns, by name. memo_text() runs them all at once over the whole memo
+# (one Aho-Corasick pass) and hands the result down: every text they are asked about later is made of the
+# memo's lines, and no required literal spans two lines, so a literal missing from the memo is missing there.
+_GATES = {
+    "wrote": _WROTE_GATE,
+    "original": _ORIGINAL_GATE,
+    "sent_from": _SENT_FROM_GATE,
+    "disclaimer": _DISCLAIMER_GATE,
+    "forward": _FWD_MARKER_GATE,
+}
+_ALWAYS = frozenset(name for name, gate in _GATES.items() if gate.literals is None)
+_LITERALS = ahocorasick.Automaton()
+for _name, _gate in _GATES.items():
+    for _lit in _gate.literals or ():
+        if "\n" in _lit:
+            raise ValueError("a clean-up pre-check literal spans lines")
+        _LITERALS.add_word(_lit, _LITERALS.get(_lit, frozenset()) | {_name})
+_LITERALS.make_automaton()
+
+
+def _possible(name: str, text: str, gates: frozenset[str] | None) -> bool:
+    """The named pre-check: from the memo-wide result when there is one, else on the text."""
+    return _GATES[name].possible(text) if gates is None else name in gates
+
+
+def _memo_gates(text: str) -> frozenset[str]:
+    """Names of the pre-checks that pass somewhere in the memo."""
+    if not text.isascii() and _ODD.search(text):
+        return frozenset(_GATES)  # case folding differs: each pre-check passes, as Gated.possible does
+    found = set(_ALWAYS)
+    for _, names in _LITERALS.iter(text.lower()):
+        found |= names
+    return frozenset(found)
+
+
+def _clean_part(text: str, gates: frozenset[str] | None = None) -> str:
+    return strip_signature(strip_quoted(text, gates), gates)
 
 
 def memo_text(body: str, fmt: str = "text", subject: str = "") -> str:
     """Normalise a memo body: HTML to text, LF line ends, forwards unwrapped, quotes and signatures gone."""
     text = html_to_text(body) if fmt == "html" else body
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    gates = _memo_gates(text)
     parts: list[str] = []
     for _ in range(5):  # nested forwards: each wrapper's note counts, the innermost memo counts
-        outer, inner = unwrap_forward(text, subject)
+        outer, inner = unwrap_forward(text, subject, gates)
         if inner is None:
             break
-        parts.append(_clean_part(outer))
+        parts.append(_clean_part(outer, gates))
         text = inner.body
         subject = inner.headers.get("subject", "")
-    parts.append(_clean_part(text))
+    parts.append(_clean_part(text, gates))
     return "\n\n".join(p for p in parts if p).strip()
