@@ -13,6 +13,7 @@ _CLAUSE_SPLIT = re.compile(
     r",?\s+(?:and|but|so|while|because|although|though|whereas|which means)\s+(?=\S)|;\s+|:\s+|\s[–—]\s",
     re.I,
 )
+_CLAUSE_CUTS = re.compile(_CLAUSE_SPLIT.pattern)  # for lower-cased ASCII text
 _GOAL_PHRASE_GATE = Gated(cues.GOAL_PHRASE.rx)
 _LEAD_IN_GATE = Gated(cues.REP_LEAD_IN)
 _QUESTION_TO_YOU = re.compile(r"\W*(?:would|could|can|will|do|does|did) you\b", re.I)
@@ -85,7 +86,9 @@ def _rep_voice(text: str) -> bool:
 def _clauses(sentence: str) -> list[tuple[int, int]]:
     """(start, end) of each clause of a sentence, as _CLAUSE_SPLIT.split would cut it."""
     out, prev = [], 0
-    for m in _CLAUSE_SPLIT.finditer(sentence):
+    # ASCII text lower-cased keeps its positions, and the case-sensitive pattern is faster than re.I
+    cuts = _CLAUSE_CUTS.finditer(sentence.lower()) if sentence.isascii() else _CLAUSE_SPLIT.finditer(sentence)
+    for m in cuts:
         out.append((prev, m.start()))
         prev = m.end()
     out.append((prev, len(sentence)))
