@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 
 from app.accounts.deps import CurrentAdmin, SessionDep, SettingsDep
 from app.config import Settings
@@ -92,9 +96,19 @@ async def _store_and_ack(
 
     # Durable before the 2xx: the provider may forget the message once we answer. A SQLite write is a
     # sub-millisecond local call (made inline); a PostgreSQL round trip is waited for off the loop.
-    inline = engine is None or engine.dialect.name == "sqlite"
-    receipt = store() if inline else await run_in_threadpool(store)
-    return _ack(receipt)
+    if engine is None or engine.dialect.name == "sqlite":
+        return _ack(store())
+    return _ack(await anyio.to_thread.run_sync(store, limiter=_store_limiter(state, engine)))
+
+
+def _store_limiter(state: Any, engine: Engine) -> anyio.CapacityLimiter:
+    # No more stores at once than the pool keeps connections: past it, every store would open and
+    # close an overflow connection (a new server backend each time) instead of waiting its turn.
+    limiter = getattr(state, "ingest_limiter", None)
+    if limiter is None:
+        size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 10
+        limiter = state.ingest_limiter = anyio.CapacityLimiter(max(1, size))
+    return limiter
 
 
 def _ack(receipt: ingest.Receipt) -> Response:
