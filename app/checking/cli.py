@@ -94,10 +94,11 @@ def check_jsonl(stdin: TextIO, stdout: TextIO) -> int:
     # The compiled lexicons live for the whole run: keep them out of every cyclic garbage collection.
     gc.freeze()
     write = stdout.write
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # what json.dumps(..., ensure_ascii=False) builds
     for line in stdin:
         if not line.strip():
             continue
-        write(json.dumps(_one_line(line), ensure_ascii=False) + "\n")
+        write(encode(_one_line(line)) + "\n")
     stdout.flush()
     return 0
 
