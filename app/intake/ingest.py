@@ -22,7 +22,8 @@ from sqlmodel import Session
 
 from app.intake.errors import MalformedPayload, SignatureInvalid
 from app.intake.inbound import precheck_mime, safe_text
-from app.intake.providers.forms import MAX_FIELDS, header, parse_form
+from app.intake.providers.forms import MAX_FIELDS, parse_form
+from app.intake.verify import header
 from app.models import InboundMessage, WebhookNonce, utcnow
 
 # The request headers the adapters read when the worker decodes the stored body.
@@ -108,7 +109,10 @@ def _check_sendgrid_form(ctype_header: str, body: bytes | bytearray) -> None:
 
 # A part's header block longer than this is not a form field (python-multipart's own cap is 16 KB).
 MAX_PART_HEADER_BYTES = 16384
-_SIMPLE_NAME = re.compile(rb';\s*name="([^"\\]*)"\s*(?:;|$)', re.IGNORECASE)
+_SIMPLE_NAME = re.compile(
+    rb'^content-disposition:[ \t]*form-data[^\r\n]*?;[ \t]*name="([^"\\\r\n]*)"[ \t]*(?:;|\r|$)',
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 def _multipart_names(boundary: bytes | None, body: bytes | bytearray) -> set[str]:
@@ -141,13 +145,15 @@ def _multipart_names(boundary: bytes | None, body: bytes | bytearray) -> set[str
 
 
 def _field_name(head: bytes | bytearray) -> str:
+    # The common `Content-Disposition: form-data; name="x"` read with one regex search; anything else
+    # (RFC 2231, odd quoting) goes through the full header parser.
+    simple = _SIMPLE_NAME.search(head)
+    if simple:
+        return simple.group(1).decode("latin-1")
     for line in bytes(head).split(b"\r\n"):
         field, _, value = line.partition(b":")
         if field.strip().lower() == b"content-disposition":
-            # The common `; name="x"` read directly; anything else (RFC 2231, odd quoting) fully parsed.
-            simple = _SIMPLE_NAME.search(value)
-            name = simple.group(1) if simple else parse_options_header(value)[1].get(b"name", b"")
-            return name.decode("latin-1")
+            return parse_options_header(value)[1].get(b"name", b"").decode("latin-1")
     return ""
 
 
