@@ -88,7 +88,7 @@ _SPACES = re.compile(r"\s+")
 _STOP_INSIDE = re.compile(r"[.!]\s")
 _AFTER_STOP = re.compile(r"(?<=[.!?])\s+")
 _DIGIT = re.compile(r"\d")
-_LABEL_MARKS = re.compile(r"[:\-–—]")
+_RUNIN_MARKS = re.compile(r":|\s[–—-]\s")  # what a run-in label or a label line needs
 
 
 class Unit(NamedTuple):
@@ -175,8 +175,8 @@ def _parse_heading(line: str) -> tuple[str, str] | None:
     if not core or _GREETING.match(core):
         return None
     words = core.split()
-    if len(words) > 9 and not _LABEL_MARKS.search(core):
-        return None  # ordinary prose: too long for a heading, and no ':' or dash to end a run-in label
+    if len(words) > 9 and not _RUNIN_MARKS.search(core):
+        return None  # ordinary prose: too long for a heading, and no ':' or spaced dash to end a label
     bare = core.rstrip(":.?!").strip()
     if len(words) <= 9 and not _STOP_INSIDE.search(core):
         ends = core[-1]
