@@ -15,15 +15,15 @@ _VOICES = Lowered(
     )
 )
 _CUSTOMER_WORDS = frozenset(("you", "you're", "you've", "you'll", "you'd", "your", "yours"))
-_PRICING = Gated(
-    re.compile(
-        r"\b(?:discount\w*|\d+\s?% off|percent off|special offer|promo(?:tion)?\w*|list price|"
-        r"per (?:user|seat|month) per (?:month|year)|free (?:onboarding|trial|months?|setup|training)|"
-        r"limited[- ]time|price (?:lock|increase|break)|pricing tiers?|our (?:pricing|prices|price|tiers?|"
-        r"plans? start)|(?:starts?|starting) at \$)",
-        re.I,
-    )
+_PRICING_RX = re.compile(
+    r"\b(?:discount\w*|\d+\s?% off|percent off|special offer|promo(?:tion)?\w*|list price|"
+    r"per (?:user|seat|month) per (?:month|year)|free (?:onboarding|trial|months?|setup|training)|"
+    r"limited[- ]time|price (?:lock|increase|break)|pricing tiers?|our (?:pricing|prices|price|tiers?|"
+    r"plans? start)|(?:starts?|starting) at \$)",
+    re.I,
 )
+_PRICING_GATE = Gated(_PRICING_RX)
+_PRICING = Lowered(_PRICING_RX)  # case folded once, not by the engine: the matches are lower-cased anyway
 
 
 def focus_warnings(text: str) -> tuple[str, ...]:
@@ -37,7 +37,9 @@ def focus_warnings(text: str) -> tuple[str, ...]:
             f"Customer focus: the memo says we/our/I {rep} times and you/your only {customer} times; "
             "play back the customer's world rather than ours."
         )
-    pricing = sorted({m.group(0).lower() for m in _PRICING.finditer(text)})
+    pricing = []
+    if _PRICING_GATE.possible(text):
+        pricing = sorted({m.group(0).lower() for m in _PRICING.finditer(text)})
     if pricing:
         warnings.append(
             "Customer focus: the memo pitches pricing or discounts ("
