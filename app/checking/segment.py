@@ -75,7 +75,9 @@ _GREETING = re.compile(
     r"[A-Z][\w.'-]+(?: [A-Z][\w.'-]+)?,)$",
     re.I,
 )
-_SENT_SPLIT = re.compile(r"(?<=[.!?])[\"”')\]]?\s+(?=[\"“(]?[A-Z0-9])")
+# A sentence ends at its stop: the stop is kept, the quote or bracket and spaces after it are the cut
+# (opening on the stop, not on a look-behind, lets the engine skip ahead to the next stop).
+_SENT_CUT = re.compile(r"[.!?][\"”')\]]?\s+(?=[\"“(]?[A-Z0-9])")
 _ABBREV = re.compile(
     r"(?:\b(?:Dr|Mr|Mrs|Ms|St|Mt|Jr|Sr|Inc|Ltd|Co|Corp|vs|etc|approx|No|Nos|Fig|Jan|Feb|Mar|Apr|Jun|Jul|Aug|"
     r"Sep|Sept|Oct|Nov|Dec|Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)|\b[A-Z]|\be\.g|\bi\.e|U\.S|U\.K)\.$"
@@ -88,7 +90,7 @@ _SPACES = re.compile(r"\s+")
 _STOP_INSIDE = re.compile(r"[.!]\s")
 _AFTER_STOP = re.compile(r"(?<=[.!?])\s+")
 _DIGIT = re.compile(r"\d")
-_RUNIN_MARKS = re.compile(r":|\s[–—-]\s")  # what a run-in label or a label line needs
+_SPACED_DASH = re.compile(r"\s[–—-]\s")
 
 
 class Unit(NamedTuple):
@@ -175,7 +177,7 @@ def _parse_heading(line: str) -> tuple[str, str] | None:
     if not core or _GREETING.match(core):
         return None
     words = core.split()
-    if len(words) > 9 and not _RUNIN_MARKS.search(core):
+    if len(words) > 9 and ":" not in core and not _spaced_dash(core):
         return None  # ordinary prose: too long for a heading, and no ':' or spaced dash to end a label
     bare = core.rstrip(":.?!").strip()
     if len(words) <= 9 and not _STOP_INSIDE.search(core):
@@ -205,6 +207,11 @@ def _parse_heading(line: str) -> tuple[str, str] | None:
     return None
 
 
+def _spaced_dash(core: str) -> bool:
+    """A dash with a space either side (checked for a dash first: most lines hold none)."""
+    return ("-" in core or "–" in core or "—" in core) and _SPACED_DASH.search(core) is not None
+
+
 def _looks_like_other_heading(line: str, core: str, words: list[str]) -> bool:
     if len(words) > 6 or _DIGIT.search(core) or core[-1] in ".,;!":
         return False
@@ -218,9 +225,19 @@ def _label_line(line: str, core: str, words: list[str]) -> bool:
     return core.endswith(":") and 2 <= len(words) <= 6 and core[0].isupper() and not line[:1].isspace()
 
 
+def _sentence_parts(text: str) -> list[str]:
+    """The text cut after each sentence stop followed by spaces and a capital or digit."""
+    parts, prev = [], 0
+    for m in _SENT_CUT.finditer(text):
+        parts.append(text[prev : m.start() + 1])
+        prev = m.end()
+    parts.append(text[prev:])
+    return parts
+
+
 def split_sentences(text: str) -> list[str]:
     """Split a paragraph into sentences, keeping abbreviations like 'Dr.' together."""
-    parts = _SENT_SPLIT.split(text)
+    parts = _sentence_parts(text)
     if len(parts) == 1:
         return [text.strip()] if text.strip() else []
     out: list[str] = []
