@@ -17,7 +17,7 @@ _CLAUSE_CUTS = re.compile(_CLAUSE_SPLIT.pattern)  # for lower-cased ASCII text
 _GOAL_PHRASE_GATE = Gated(cues.GOAL_PHRASE.rx)
 _LEAD_IN_GATE = Gated(cues.REP_LEAD_IN)
 _QUESTION_TO_YOU = re.compile(r"\W*(?:would|could|can|will|do|does|did) you\b", re.I)
-_WORDS = re.compile(r"\w+")
+_TWO_WORDS = re.compile(r"\w\W+\w")  # found iff the text holds at least two words (runs of \w)
 _REQUIRED_KINDS = ("situation", "goals", "obstacles", "complications")
 
 
@@ -171,7 +171,7 @@ def headed_labels(unit: Unit, found: frozenset[str] = frozenset()) -> set[str]:
     text, kind = unit.text, unit.section
     if kind in found and (kind != "obstacles" or "complications" in found):
         return set()
-    if cues.PLACEHOLDER.match(text) or len(_WORDS.findall(text)) < 2:
+    if cues.PLACEHOLDER.match(text) or not _TWO_WORDS.search(text):
         return set()
     if kind == "complications":
         return {"complications"}
