@@ -225,9 +225,14 @@ def _transaction(db: Engine | Session, autocommit: bool) -> Iterator[tuple[Any, 
         yield cursor, raw
         cursor.close()
     finally:
-        if autocommit:
-            db.dialect.reset_isolation_level(raw.dbapi_connection)
-        raw.close()
+        try:
+            if autocommit:
+                db.dialect.reset_isolation_level(raw.dbapi_connection)
+        except Exception:
+            raw.invalidate()  # never hand a connection still in autocommit back to the pool
+            raise
+        finally:
+            raw.close()
 
 
 # The columns a new request row starts with (the worker fills the rest when it reads the email).

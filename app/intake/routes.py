@@ -68,7 +68,8 @@ _CHECKS = {
 async def inbound_webhook(provider: str, request: Request) -> WebhookAck | Response:
     """Receive one email from a provider: verify on the raw bytes, store the request once, acknowledge.
 
-    Async with no dependencies, so a request never hops threads; the worker reads the email later."""
+    Async with no dependencies (a PostgreSQL store is the one hop to a thread); the worker reads the
+    email later."""
     settings: Settings = request.app.state.settings
     if provider not in ADAPTERS:
         raise UnknownProvider(f"Unknown provider {provider[:40]!r}; use one of {', '.join(ADAPTERS)}.")
