@@ -21,12 +21,13 @@ from app.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("mou")
 
-# Each domain exposes `router` in the module named here.
+# Each domain exposes `router` in the module named here. Webhooks come first: they are the busiest
+# route under provider load, and Starlette matches routes in order.
 ROUTER_MODULES = (
+    "app.intake.routes",
     "app.accounts.routes",
     "app.checking.routes",
     "app.intake.api",
-    "app.intake.routes",
     "app.review.routes",
     "app.compose.routes",
     "app.followup.routes",
