@@ -117,13 +117,12 @@ def session(session_factory) -> Iterator[Session]:
         yield s
 
 
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    """Settings for one test: memory mail backend, its own data dir, no in-process worker."""
+def suite_settings(database_url: str, data_dir: Path) -> Settings:
+    """Settings for tests: memory mail backend, its own data dir, no in-process worker."""
     return Settings(
         _env_file=None,
         database_url=database_url,
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         secret_key="test-secret-key-for-the-suite",
         mail_backend="memory",
         worker_in_process=False,
@@ -132,6 +131,12 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         from_address="MOU Assistant <assistant@mou-assistant.example>",
         inbound_address="mou@inbound.mou-assistant.example",
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for one test (see suite_settings)."""
+    return suite_settings(database_url, tmp_path / "data")
 
 
 @pytest.fixture
@@ -179,9 +184,8 @@ def make_person(session: Session, email: str, name: str, role: str, team: Team |
     return Person(user=user, token=token, password=password, headers={"Authorization": f"Bearer {token}"})
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    """A small organisation to test scoping and flows against."""
+def build_world(session: Session) -> World:
+    """Create the test organisation and commit it."""
     team_a = accounts.create_team(session, "Enterprise East", "structured")
     team_b = accounts.create_team(session, "Mid-Market West", "conversational")
     w = World(
@@ -198,3 +202,9 @@ def world(session: Session) -> World:
     )
     session.commit()
     return w
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    """A small organisation to test scoping and flows against."""
+    return build_world(session)

@@ -15,14 +15,13 @@ from pydantic import SecretStr
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.accounts import service as accounts
 from app.config import Settings
 from app.intake import service
 from app.intake.verify import cert_cache_path
 from app.main import create_app
-from app.models import Delivery, InboundMessage, Mou, Role
+from app.models import Delivery, InboundMessage, Mou
 from bench.benchlib import MEMO, SendGridSigner, sendgrid_form
-from tests.conftest import World, make_person
+from tests.conftest import World, build_world, suite_settings
 from tests.intake.conftest import (
     CLOUDMAILIN_AUTH,
     KEYS,
@@ -66,18 +65,7 @@ def secrets_configured(settings: Settings) -> Settings:
 def shared_settings(request, make_database, tmp_path_factory) -> Settings:
     """A database of its own for a whole module (one organisation, hashed once), secrets configured."""
     url = make_database(request.param)
-    base = Settings(
-        _env_file=None,
-        database_url=url,
-        data_dir=tmp_path_factory.mktemp("harness-data"),
-        secret_key="test-secret-key-for-the-suite",
-        mail_backend="memory",
-        worker_in_process=False,
-        demo_on_empty=False,
-        internal_domains=["acme-sales.example", "mou-assistant.example"],
-        from_address="MOU Assistant <assistant@mou-assistant.example>",
-        inbound_address=INBOUND,
-    )
+    base = suite_settings(url, tmp_path_factory.mktemp("harness-data"))
     return secrets_configured(base)
 
 
@@ -94,20 +82,7 @@ def shared_world(shared_app) -> World:
     """The test organisation, created once per module."""
     app, _ = shared_app
     with Session(app.state.engine, expire_on_commit=False) as session:
-        team_a = accounts.create_team(session, "Enterprise East", "structured")
-        team_b = accounts.create_team(session, "Mid-Market West", "conversational")
-        world = World(
-            team_a=team_a,
-            team_b=team_b,
-            admin=make_person(session, "admin@acme-sales.example", "Ada Admin", Role.admin, None),
-            manager_a=make_person(session, "maria.manager@acme-sales.example", "Maria", Role.manager, team_a),
-            manager_b=make_person(session, "mark.manager@acme-sales.example", "Mark", Role.manager, team_b),
-            rep_a1=make_person(session, REP, "Dana Whitfield", Role.rep, team_a),
-            rep_a2=make_person(session, "leo.park@acme-sales.example", "Leo Park", Role.rep, team_a),
-            rep_b1=make_person(session, "sam.reed@acme-sales.example", "Sam Reed", Role.rep, team_b),
-        )
-        session.commit()
-    return world
+        return build_world(session)
 
 
 @dataclass
