@@ -51,7 +51,6 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 1.0
     delivery_max_attempts: int = 8
     delivery_backoff_seconds: float = 30.0
-    demo_on_empty: bool = True
     login_rate_per_minute: int = 10
     webhook_rate_per_minute: int = 600
 

@@ -126,7 +126,6 @@ def suite_settings(database_url: str, data_dir: Path) -> Settings:
         secret_key="test-secret-key-for-the-suite",
         mail_backend="memory",
         worker_in_process=False,
-        demo_on_empty=False,
         internal_domains=["acme-sales.example", "mou-assistant.example"],
         from_address="MOU Assistant <assistant@mou-assistant.example>",
         inbound_address="mou@inbound.mou-assistant.example",

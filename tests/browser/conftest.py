@@ -93,7 +93,6 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         secret_key="browser-test-secret",
         mail_backend="memory",
         worker_in_process=False,
-        demo_on_empty=False,
         internal_domains=["acme-sales.example"],
     )
     upgrade(settings.database_url)
