@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
+from app.delivery import periodic
 from app.delivery import worker as delivery_worker
 from app.models import utcnow
 
@@ -29,9 +30,9 @@ def register_jobs(settings: Settings) -> None:
     def inbound(session: Session) -> object:
         return process_pending(session, settings)
 
-    delivery_worker.register_periodic("inbound", inbound, every_seconds=0.5)
-    delivery_worker.register_periodic("reminders", lambda s: send_due_reminders(s, utcnow(), settings), 300)
-    delivery_worker.register_periodic("digest", lambda s: send_weekly_digests(s, utcnow(), settings), 900)
+    periodic.register_periodic("inbound", inbound, every_seconds=0.5)
+    periodic.register_periodic("reminders", lambda s: send_due_reminders(s, utcnow(), settings), 300)
+    periodic.register_periodic("digest", lambda s: send_weekly_digests(s, utcnow(), settings), 900)
 
 
 def run_forever(settings: Settings | None = None) -> None:
@@ -50,7 +51,7 @@ def run_once_all(settings: Settings | None = None) -> int:
     settings = settings or get_settings()
     register_jobs(settings)
     factory = delivery_worker.default_session_factory(settings)
-    jobs = delivery_worker.run_periodic(factory, force=True)
+    jobs = periodic.run_periodic(factory, force=True)
     sent = delivery_worker.run_once(factory, settings=settings)
     return jobs + sent
 

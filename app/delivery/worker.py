@@ -34,12 +34,12 @@ from sqlmodel import Session
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.delivery.errors import AmbiguousFailure, PermanentFailure, TemporaryFailure
+from app.delivery.periodic import SessionFactory, run_periodic
 from app.delivery.senders import Sender, SendResult, get_sender
 from app.models import Delivery, Mou, MouStatus, utcnow
 
 log = logging.getLogger("mou.delivery")
 
-SessionFactory = Callable[[], Session]
 MAX_BACKOFF_SECONDS = 6 * 3600
 MIN_STALE_SECONDS = 300.0
 
@@ -365,45 +365,6 @@ def run_once(
     finally:
         sender.close()
     return count
-
-
-@dataclass
-class PeriodicJob:
-    """A job other domains hand to the worker loop (inbound processing, reminders, digests)."""
-
-    name: str
-    fn: Callable[[Session], object]
-    every_seconds: float
-    last_run: float | None = None
-
-
-_periodic: dict[str, PeriodicJob] = {}
-
-
-def register_periodic(name: str, fn: Callable[[Session], object], every_seconds: float = 60.0) -> None:
-    """Run `fn(session)` from the worker loop every `every_seconds`; the worker commits after it.
-
-    Every worker process runs every job, so a job must be safe to run concurrently (claim its rows)."""
-    _periodic[name] = PeriodicJob(name, fn, every_seconds)
-
-
-def run_periodic(session_factory: SessionFactory, *, force: bool = False) -> int:
-    """Run the registered jobs that are due; a failing job is logged and does not stop the others."""
-    ran = 0
-    for job in list(_periodic.values()):
-        now = time.monotonic()
-        if not force and job.last_run is not None and now - job.last_run < job.every_seconds:
-            continue
-        job.last_run = now
-        with session_factory() as session:
-            try:
-                job.fn(session)
-                session.commit()
-                ran += 1
-            except Exception:
-                session.rollback()
-                log.exception("periodic job %s failed", job.name)
-    return ran
 
 
 def default_session_factory(settings: Settings) -> SessionFactory:

@@ -12,13 +12,12 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
-from app.delivery import service, worker
+from app.delivery import periodic, service, worker
+from app.delivery.periodic import register_periodic, run_periodic
 from app.delivery.worker import (
     claim_next,
     mark_stale,
-    register_periodic,
     run_once,
-    run_periodic,
     run_worker,
     start_in_process_worker,
 )
@@ -230,9 +229,7 @@ def test_periodic_jobs_run_in_the_worker_loop(factory):
         assert run_periodic(factory) == 0  # not due again yet
         assert len(seen) == 1
     finally:
-        from app.delivery import worker
-
-        worker._periodic.pop("test-job", None)
+        periodic._periodic.pop("test-job", None)
 
 
 def test_in_process_worker_starts_and_stops(factory, org, dsettings, smtp_server):

@@ -54,9 +54,9 @@ def settings(settings: Settings) -> Settings:
 def worker_jobs(monkeypatch):
     """The real worker wiring (app.worker.register_jobs) into a registry that ends with the test."""
     from app import worker
-    from app.delivery import worker as delivery_worker
+    from app.delivery import periodic
 
-    monkeypatch.setattr(delivery_worker, "_periodic", {})
+    monkeypatch.setattr(periodic, "_periodic", {})
     monkeypatch.setattr(worker, "_registered_for", set())
     return worker.register_jobs
 

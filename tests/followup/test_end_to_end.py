@@ -15,8 +15,9 @@ from sqlmodel import Session, func, select
 from app.accounts import service as accounts
 from app.config import Settings
 from app.db import make_engine
+from app.delivery.periodic import run_periodic
 from app.delivery.service import enqueue_mou_delivery
-from app.delivery.worker import run_once, run_periodic
+from app.delivery.worker import run_once
 from app.intake import service as intake
 from app.intake.submit import MouInput, create_mou
 from app.models import CustomerReply, Delivery, JobRun, Mou, Role, Source
