@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from app.config import Settings
@@ -61,3 +63,23 @@ def unit_of_work(session: Session) -> Iterator[Session]:
 def session_scope(engine: Engine) -> AbstractContextManager[Session]:
     """A unit of work outside a request (worker, CLI): commit on success, roll back on error."""
     return unit_of_work(Session(engine, expire_on_commit=False))
+
+
+def create_scratch_database(base_url: str, prefix: str = "mou_scratch") -> str:
+    """A fresh, uniquely named PostgreSQL database next to `base_url` (tests and benchmarks); its URL."""
+    url = make_url(normalise_url(base_url))
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa_create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_scratch_database(base_url: str, url: str) -> None:
+    """Drop a database made by create_scratch_database."""
+    name = make_url(url).database
+    admin = sa_create_engine(make_url(normalise_url(base_url)), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

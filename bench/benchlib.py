@@ -278,14 +278,13 @@ def sqlite_url(data_dir: Path) -> str:
 @contextlib.contextmanager
 def pg_database(base_url: str) -> Iterator[str]:
     """A new PostgreSQL database next to `base_url`, dropped afterwards."""
-    sys.path.insert(0, str(ROOT))
-    from tests.conftest import create_pg_database, drop_pg_database
+    from app.db import create_scratch_database, drop_scratch_database
 
-    url = create_pg_database(base_url)
+    url = create_scratch_database(base_url, "mou_bench")
     try:
         yield url
     finally:
-        drop_pg_database(base_url, url)
+        drop_scratch_database(base_url, url)
 
 
 def seed_rep(database_url: str, data_dir: Path) -> None:

@@ -29,18 +29,16 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import date
 from email import message_from_bytes
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, make_url, text
 from sqlmodel import Session, select
 
 from app.accounts import service as accounts
 from app.config import Settings
-from app.db import make_engine, normalise_url
+from app.db import create_scratch_database, drop_scratch_database, make_engine
 from app.delivery import service
 from app.delivery.worker import run_once, run_worker
 from app.migrate import upgrade
@@ -171,25 +169,6 @@ def compare(engine, factory, settings: Settings, count: int, rounds: int, port: 
     return met
 
 
-def create_pg_database(base_url: str) -> str:
-    """A throwaway database on the server `base_url` names."""
-    url = make_url(normalise_url(base_url))
-    name = f"mou_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_pg_database(base_url: str, url: str) -> None:
-    """Drop a database made by create_pg_database."""
-    admin = create_engine(make_url(normalise_url(base_url)), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def outage(
     factory, settings: Settings, engine, servers: list[Controller], handler: Collector, seconds: float
 ) -> None:
@@ -298,11 +277,11 @@ def main() -> None:
         else:
             results.append(run_on(f"sqlite:///{tmp / 'bench.db'}", args, tmp, sink_port))
             if args.postgres:
-                url = create_pg_database(args.postgres)
+                url = create_scratch_database(args.postgres, "mou_bench")
                 try:
                     results.append(run_on(url, args, tmp, sink_port))
                 finally:
-                    drop_pg_database(args.postgres, url)
+                    drop_scratch_database(args.postgres, url)
     finally:
         sink.terminate()
         sink.wait(10)

@@ -4,7 +4,6 @@ MOU_TEST_DATABASE_URL is set), each test inside a rolled-back transaction, and t
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,15 +11,13 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine as sa_create_engine
-from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from app.accounts import security
 from app.accounts import service as accounts
 from app.config import Settings
-from app.db import make_engine, normalise_url
+from app.db import create_scratch_database, drop_scratch_database, make_engine
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import Role, Team, User
@@ -30,26 +27,6 @@ PG_URL = os.environ.get("MOU_TEST_DATABASE_URL")
 # cost ~0.5 s a hash on a busy 2-core machine, and the `world` fixture hashes seven passwords).
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PG_SKIP = "PostgreSQL run skipped: set MOU_TEST_DATABASE_URL (CI does) to run these tests on PostgreSQL too"
-
-
-def create_pg_database(base_url: str) -> str:
-    """A fresh, uniquely named PostgreSQL database next to the configured one (parallel runs can't clash)."""
-    url = make_url(normalise_url(base_url))
-    name = f"mou_test_{uuid.uuid4().hex[:10]}"
-    admin = sa_create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_pg_database(base_url: str, url: str) -> None:
-    """Drop a database made by create_pg_database."""
-    name = make_url(url).database
-    admin = sa_create_engine(make_url(normalise_url(base_url)), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +44,7 @@ def make_database(tmp_path_factory) -> Iterator[Callable[[str], str]]:
         if kind == "postgresql":
             if not PG_URL:
                 pytest.skip(PG_SKIP)
-            url = create_pg_database(PG_URL)
+            url = create_scratch_database(PG_URL, "mou_test")
             made.append(url)
         else:
             url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'mou.db'}"
@@ -76,7 +53,7 @@ def make_database(tmp_path_factory) -> Iterator[Callable[[str], str]]:
 
     yield _make
     for url in made:
-        drop_pg_database(PG_URL or "", url)
+        drop_scratch_database(PG_URL or "", url)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
