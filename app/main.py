@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,37 +12,29 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app import errors_http
+from app.accounts import routes as accounts_routes
 from app.accounts.deps import SessionDep
 from app.config import Settings, get_settings
 from app.db import make_engine
+from app.followup import routes as followup_routes
+from app.intake import api as intake_api
+from app.intake import routes as intake_routes
 from app.ratelimit import RateLimitMiddleware
+from app.review import routes as review_routes
 from app.security_headers import SecurityHeadersMiddleware
+from app.web import routes as web_routes
 
 log = logging.getLogger("mou")
 
-# Each domain exposes `router` in the module named here. Webhooks come first: they are the busiest
-# route under provider load, and Starlette matches routes in order.
-ROUTER_MODULES = (
-    "app.intake.routes",
-    "app.accounts.routes",
-    "app.checking.routes",
-    "app.intake.api",
-    "app.review.routes",
-    "app.compose.routes",
-    "app.followup.routes",
-    "app.web.routes",
+# Webhooks come first: they are the busiest route under provider load, and Starlette matches in order.
+ROUTERS = (
+    intake_routes.router,
+    accounts_routes.router,
+    intake_api.router,
+    review_routes.router,
+    followup_routes.router,
+    web_routes.router,
 )
-
-
-def _include_routers(app: FastAPI) -> None:
-    for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
-            continue
-        app.include_router(module.router)
 
 
 def _start_worker(app: FastAPI) -> Callable[[], None]:
@@ -98,7 +89,8 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     errors_http.install(app)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])
-    _include_routers(app)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 
