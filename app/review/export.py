@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.models import User
 from app.review.schemas import checklist_out
-from app.review.service import MAX_LIMIT, QueueFilters, QueueRow, list_queue
+from app.review.service import MAX_LIMIT, QueueFilters, QueueRow, check_filters, list_queue
 
 COLUMNS = (
     "id", "created_at", "rep_name", "rep_email", "customer_name", "customer_email", "company", "subject",
@@ -46,7 +46,16 @@ def _line(cells: list[str]) -> str:
 def export_rows(
     session_factory: Callable[[], Session], user: User, filters: QueueFilters, today: date | None = None
 ) -> Iterator[str]:
-    """CSV lines for the whole (filtered) queue, header first, read one page at a time."""
+    """CSV lines for the whole (filtered) queue, header first, read one page at a time.
+
+    Bad filters raise here, before a streaming response has sent its status line."""
+    check_filters(filters)
+    return _rows(session_factory, user, filters, today)
+
+
+def _rows(
+    session_factory: Callable[[], Session], user: User, filters: QueueFilters, today: date | None
+) -> Iterator[str]:
     yield _line(list(COLUMNS))
     cursor, sent = None, 0
     with session_factory() as session:

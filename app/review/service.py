@@ -227,7 +227,7 @@ def list_queue(
 ) -> Page:
     """One page of the memos this user may see, in queue order, with the cursor for the next page."""
     filters = filters or QueueFilters()
-    _refuse_unsearchable(filters)
+    check_filters(filters)
     sort = sort or default_sort(user)
     limit = max(1, min(limit, MAX_LIMIT))
     today = today or utcnow().date()
@@ -253,8 +253,8 @@ def _merge_teams(session: Session, stmt: Select, limit: int) -> Select:
     return select(Mou).where(Mou.id.in_(union_all(*parts)))
 
 
-def _refuse_unsearchable(filters: QueueFilters) -> None:
-    """NUL cannot be searched for (PostgreSQL refuses it in text): a clear 422 instead of a 500."""
+def check_filters(filters: QueueFilters) -> None:
+    """Refuse filter text that cannot be searched (NUL, lone surrogates): a clear 422, never a 500."""
     for name in ("q", "rep"):
         value = getattr(filters, name)
         if value and ("\x00" in value or SURROGATE.search(value)):
