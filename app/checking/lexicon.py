@@ -15,7 +15,7 @@ A lexicon whose phrases cannot all be filed by a leading word (a phrase starting
 from __future__ import annotations
 
 import re
-from itertools import compress
+from itertools import accumulate, compress
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 
@@ -161,14 +161,14 @@ def _keys(fragment: str, flags: int) -> set[tuple[bool, str, str | None]] | None
         if after or bounded:
             keys.add((True, word, second))
         else:
-            keys.add((False, word[:_KEY], None))
+            keys.add((False, word, None))  # the first word must start with word (filed under its start)
     return keys
 
 
 class Lexicon:
     """A lower-case cue pattern, matched word by word; methods take the lower-cased text."""
 
-    __slots__ = ("_by_frags", "_exact", "_frags", "_prefix", "_seconds", "_subs", "index", "rx")
+    __slots__ = ("_by_frags", "_exact", "_frags", "_leads", "_prefix", "_seconds", "_subs", "index", "rx")
 
     def __init__(self, rx: re.Pattern[str]) -> None:
         if rx.flags & re.I:
@@ -179,6 +179,7 @@ class Lexicon:
         self._subs: dict[str, re.Pattern[str] | None] = {}
         self._by_frags: dict[tuple[int, ...], re.Pattern[str]] = {}  # few distinct phrase sets: compile once
         self._seconds: dict[tuple[bool, str, int], set[str | None]] = {}
+        self._leads: dict[tuple[str, int], list[str]] = {}  # (key, phrase) -> how a word filed there starts
         self._frags = _fragments(rx.pattern)
         self.index = self._build()
 
@@ -190,27 +191,37 @@ class Lexicon:
                 return None
             if keys is None:
                 return None
-            for exact, key, second in keys:
+            for exact, lead, second in keys:
+                key = lead if exact else lead[:_KEY]
                 bucket = (self._exact if exact else self._prefix).setdefault(key, [])
                 if n not in bucket:
                     bucket.append(n)
                 self._seconds.setdefault((exact, key, n), set()).add(second)
+                if not exact:
+                    self._leads.setdefault((key, n), []).append(lead)
         return True
+
+    def _prefixed(self, word: str) -> list[int]:
+        """The phrases filed under the word's start whose first word the word can be: a phrase whose
+        match starts with "challeng" cannot start at "chart" (the word ends before the phrase could)."""
+        out = []
+        for k in range(1, _KEY + 1):
+            key = word[:k]
+            for n in self._prefix.get(key, ()):
+                if any(word.startswith(lead) for lead in self._leads[(key, n)]):
+                    out.append(n)
+        return out
 
     def seconds(self, word: str) -> tuple[str, ...] | None:
         """How the word after this one must start for any phrase to match here (None: anything)."""
+        if self._prefixed(word):
+            return None  # a phrase filed by its start says nothing of the next word
         out: set[str] = set()
         for n in self._exact.get(word, ()):
             found = self._seconds[(True, word, n)]
             if None in found:
                 return None
             out |= found  # type: ignore[arg-type]
-        for k in range(1, _KEY + 1):
-            for n in self._prefix.get(word[:k], ()):
-                found = self._seconds[(False, word[:k], n)]
-                if None in found:
-                    return None
-                out |= found  # type: ignore[arg-type]
         return tuple(sorted(out))
 
     def _at(self, word: str) -> re.Pattern[str] | None:
@@ -219,8 +230,7 @@ class Lexicon:
         if word in subs:
             return subs[word]
         chosen = set(self._exact.get(word, ()))
-        for k in range(1, _KEY + 1):
-            chosen.update(self._prefix.get(word[:k], ()))
+        chosen.update(self._prefixed(word))
         sub = None
         if chosen:
             key = tuple(sorted(chosen))
@@ -282,6 +292,9 @@ class Lexicon:
         return None
 
 
+Entry = tuple[int, re.Pattern[str], tuple[str, ...] | None]  # lexicon, its phrases here, next word's start
+
+
 class LexiconSet:
     """Several lexicons matched together in one pass over a text's words."""
 
@@ -293,19 +306,23 @@ class LexiconSet:
                 raise ValueError(f"lexicon {name} cannot be indexed by its first word")
         self.names = tuple(lexicons)
         self._lexicons = tuple(lexicons.values())
-        self._cache: dict[str, tuple[tuple[int, re.Pattern[str], tuple[str, ...] | None], ...]] = {}
+        # word -> () when it starts no phrase, else (how the next word must start for any of them to
+        # match, None when it may be anything; the entries); "" is the gap between two non-word characters
+        self._cache: dict[str, tuple] = {"": ()}
 
-    def _entries(self, word: str) -> tuple[tuple[int, re.Pattern[str], tuple[str, ...] | None], ...]:
-        """(lexicon, phrases that can start at this word, how the next word must start)."""
+    def _entries(self, word: str) -> tuple:
+        """What the word can start: () or (next word's possible starts, entries), as cached."""
         found = self._cache.get(word)
         if found is None:
             if len(self._cache) > 100_000:  # the vocabulary of a long-running process is bounded here
                 self._cache.clear()
-            found = tuple(
+                self._cache[""] = ()
+            entries: tuple[Entry, ...] = tuple(
                 (n, sub, lex.seconds(word))
                 for n, lex in enumerate(self._lexicons)
                 if (sub := lex._at(word)) is not None
             )
+            found = (_needs(entries), entries) if entries else ()
             self._cache[word] = found
         return found
 
@@ -313,24 +330,28 @@ class LexiconSet:
         """Per lexicon (in order), the (start, end) of each of its matches in the lower-cased text."""
         if not low.isascii():
             return self._scan_all(low)
-        # Every non-word character as a space, and one more either side: " word " is found only whole.
-        spaced = low.encode().translate(_ASCII_WORD_BYTES).decode()
-        find = (" " + spaced + " ").find
-        words = spaced.split()
+        # Every non-word character as a space; split at each space, a word's start is the length of the
+        # tokens before it plus one per space.
+        toks = low.encode().translate(_ASCII_WORD_BYTES).decode().split(" ")
         found: list[list[tuple[int, int]]] = [[] for _ in self._lexicons]
         ends = [0] * len(self._lexicons)
-        ents = list(map(self._cache.get, words))
+        ents = list(map(self._cache.get, toks))
         if None in ents:  # a word not met before
-            ents = [self._entries(w) if e is None else e for e, w in zip(ents, words, strict=True)]
-        last = len(words) - 1
-        pos = 0
-        for i in compress(range(len(words)), ents):  # only the words that start some phrase
-            word = words[i]
-            # the first whole occurrence after the last word looked at (a word equal to it in between
-            # would have been looked at too); the padding's leading space makes it the word's own index
-            pos = find(" " + word + " ", pos)
-            nxt = words[i + 1] if i < last else ""
-            for n, sub, seconds in ents[i]:
+            ents = [self._entries(w) if e is None else e for e, w in zip(ents, toks, strict=True)]
+        before = None
+        count = len(toks)
+        for i in compress(range(count), ents):  # only the words that start some phrase
+            needs, entries = ents[i]
+            j = i + 1
+            while j < count and not toks[j]:
+                j += 1
+            nxt = toks[j] if j < count else ""
+            if needs is not None and not nxt.startswith(needs):
+                continue  # "the" only matters before "constraint", "main", ...
+            if before is None:
+                before = list(accumulate(map(len, toks), initial=0))
+            pos = before[i] + i
+            for n, sub, seconds in entries:
                 if seconds is not None and not nxt.startswith(seconds):
                     continue  # "in" only matters before "the way", "parallel", ...
                 if pos >= ends[n]:
@@ -338,7 +359,6 @@ class LexiconSet:
                     if m:
                         ends[n] = m.end()
                         found[n].append((pos, m.end()))
-            pos += len(word)
         return found
 
     def _scan_all(self, low: str) -> list[list[tuple[int, int]]]:
@@ -355,12 +375,12 @@ class LexiconSet:
         for gap, word in pairs:
             i += 1
             pos += len(gap)
-            entries = cache.get(word)
-            if entries is None:
-                entries = self._entries(word)
-            if entries:  # most words start no phrase
+            cached = cache.get(word)
+            if cached is None:
+                cached = self._entries(word)
+            if cached:  # most words start no phrase
                 nxt = pairs[i + 1][1] if i < last else ""
-                for n, sub, seconds in entries:
+                for n, sub, seconds in cached[1]:
                     if seconds is not None and not nxt.startswith(seconds):
                         continue
                     if pos >= ends[n]:
@@ -370,3 +390,13 @@ class LexiconSet:
                             found[n].append((pos, m.end()))
             pos += len(word)
         return found
+
+
+def _needs(entries: tuple[Entry, ...]) -> tuple[str, ...] | None:
+    """How the next word must start for any of the entries to match (None: it may be anything)."""
+    out: set[str] = set()
+    for _, _, seconds in entries:
+        if seconds is None:
+            return None
+        out.update(seconds)
+    return tuple(sorted(out))
