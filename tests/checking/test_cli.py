@@ -54,6 +54,18 @@ def test_check_jsonl_contract_and_bad_lines() -> None:
     assert "error" in rows[3] and "error" in rows[4]
 
 
+def test_check_jsonl_lines_are_what_json_dumps_writes() -> None:
+    ids = ["a", 1, 2.5, None, True, {"k": [1, "é"]}, 'q"\\\n\u2028é']
+    bodies = [MEMO, MEMO.replace("Acme", "Acmé “quoted” \\ \t"), "", "<p>x</p>"]
+    lines = [json.dumps({"id": i, "body": b}) for i in ids for b in bodies]
+    out = io.StringIO()
+    check_jsonl(io.StringIO("\n".join(lines) + "\n"), out)
+    written = out.getvalue().split("\n")  # an id may hold U+2028, which splitlines() would cut at
+    assert written.pop() == "" and len(written) == len(lines)
+    for line in written:
+        assert json.dumps(json.loads(line), ensure_ascii=False) == line
+
+
 def test_module_entry_point_reads_stdin() -> None:
     data = json.dumps({"id": 1, "format": "text", "subject": "", "body": MEMO}) + "\n"
     proc = subprocess.run(
