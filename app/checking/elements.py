@@ -122,10 +122,10 @@ def is_situation(text: str, sig: tuple[int, ...] | None = None) -> bool:
     sig = sig or signals(text)
     if sig[_TEAM_OF]:
         return True
-    process = bool(sig[_PROCESS])
-    if process and cues.QUANTITY.search(text):
-        return True
-    return bool(cues.SIT_STRONG.search(text)) and (process or bool(cues.QUANTITY.search(text)))
+    if sig[_PROCESS]:
+        return bool(cues.QUANTITY.search(text) or cues.SIT_STRONG.search(text))
+    # the quantity first: its search is the cheaper one, and most clauses have none
+    return bool(cues.QUANTITY.search(text)) and bool(cues.SIT_STRONG.search(text))
 
 
 def is_goal(text: str) -> bool:

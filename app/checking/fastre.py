@@ -10,8 +10,10 @@ skipped. The pre-check only ever skips scans that would find nothing, so results
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
+from typing import Any
 
 from app.checking.dispatch import dispatched
 
@@ -251,36 +253,31 @@ class Lowered:
 
     Only for callers that use the result as a truth value or for positions: a match's groups hold the
     lower-cased text. Texts with a character whose case folding differs under re.I use the original.
+    The methods mirror re.Pattern's (findall gives lower-cased strings).
     """
 
-    __slots__ = ("fast", "rx")
+    __slots__ = ("fast", "findall", "finditer", "match", "rx", "search")
 
     def __init__(self, rx: re.Pattern[str]) -> None:
         self.rx = rx
         caseless = rx.flags & re.I and _caseless(_parser.parse(rx.pattern, rx.flags).data)
         self.fast = dispatched(re.compile(rx.pattern, rx.flags & ~re.I)) if caseless else None
+        fast = self.fast
+        # each method is one closure (no method and helper calls on a hot path); the plain pattern's own
+        # methods when the pattern cannot run lower-cased
+        self.match = rx.match if fast is None else _lowered(fast.match, rx.match)
+        self.search = rx.search if fast is None else _lowered(fast.search, rx.search)
+        self.findall = rx.findall if fast is None else _lowered(fast.findall, rx.findall)
+        self.finditer = rx.finditer if fast is None else _lowered(fast.finditer, rx.finditer)
 
-    def _pick(self, text: str) -> tuple[re.Pattern[str], str]:
-        if self.fast is not None and (text.isascii() or not _ODD.search(text)):
-            return self.fast, text.lower()
-        return self.rx, text
 
-    def search(self, text: str) -> re.Match[str] | None:
-        """Like rx.search(text)."""
-        rx, text = self._pick(text)
-        return rx.search(text)
+def _lowered(fast: Callable[[str], Any], plain: Callable[[str], Any]) -> Callable[[str], Any]:
+    """fast on the lower-cased text, or plain on the text itself when case folding differs there."""
+    odd = _ODD.search
 
-    def match(self, text: str) -> re.Match[str] | None:
-        """Like rx.match(text)."""
-        rx, text = self._pick(text)
-        return rx.match(text)
+    def call(text: str) -> Any:
+        if text.isascii() or odd(text) is None:
+            return fast(text.lower())
+        return plain(text)
 
-    def findall(self, text: str) -> list:
-        """Like rx.findall(text) (lower-cased strings)."""
-        rx, text = self._pick(text)
-        return rx.findall(text)
-
-    def finditer(self, text: str):
-        """Like rx.finditer(text)."""
-        rx, text = self._pick(text)
-        return rx.finditer(text)
+    return call

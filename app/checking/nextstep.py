@@ -52,6 +52,7 @@ class NextStep:
     when: str | None
 
 
+_DEADLINE = re.compile(r"(?:by|before|until|no later|due)\b", re.I)
 # Every cut of REP_CLAUSE_SPLIT holds a ';' or the word "I" or "we" after a space.
 _REP_SPLIT_NEEDS = re.compile(r"\s(?:i|we)\b")  # on lower-cased ASCII text
 _CUSTOMER_ACTION_GATE = Gated(cues.CUSTOMER_ACTION.rx)
@@ -93,7 +94,7 @@ def _when(clause: str) -> str | None:
     found = list(cues.TIMEFRAME.finditer(clause))
     if not found:
         return None
-    deadline = [m for m in found if re.match(r"(?:by|before|until|no later|due)\b", m.group(0), re.I)]
+    deadline = [m for m in found if _DEADLINE.match(m.group(0))]
     m = (deadline or found)[-1 if deadline else 0]
     return clause[m.start() : m.start() + 40]
 
