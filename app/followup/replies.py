@@ -21,7 +21,7 @@ from app.errors import DomainError
 from app.followup.classify import CONFIRMED, CORRECTED, OTHER, ReplyVerdict, classify_reply
 from app.followup.highlight import MEMO_ELEMENTS
 from app.intake.classify import auto_reply_reason
-from app.intake.inbound import InboundEmail, extract_body, header_addresses, make_inbound, raw_headers
+from app.intake.inbound import InboundEmail, extract_body, header_addresses, raw_headers
 from app.models import CustomerReply, Delivery, InboundMessage, Mou, MouStatus, User, UserAddress, utcnow
 
 log = logging.getLogger("mou.followup")
@@ -255,19 +255,12 @@ def handle_reply(
     session: Session,
     inbound_row: InboundMessage,
     *,
+    inbound: InboundEmail,
     settings: Settings | None = None,
-    inbound: InboundEmail | None = None,
     mou: Mou | None = None,
 ) -> tuple[str, str, int | None] | None:
     """Intake's entry point: (outcome, detail, mou id) for a customer reply, None when it is not one."""
     settings = settings or get_settings()
-    if inbound is None:
-        inbound = make_inbound(
-            inbound_row.raw,
-            provider=inbound_row.provider,
-            envelope_from=inbound_row.envelope_from,
-            envelope_to=inbound_row.envelope_to,
-        )
     if is_team_member(session, sender_address(inbound)):
         return None  # a rep writing (even in the thread): intake's memo handling decides what that is
     thread = (

@@ -46,7 +46,7 @@ class InboundEmail:
     several times and each one walks the MIME tree."""
 
     message: EmailMessage
-    raw: bytes
+    raw: bytes | memoryview  # a view of the stored request when the email lies in one piece in it
     envelope_from: str
     envelope_to: list[str]
     provider: str
@@ -121,7 +121,7 @@ def _parse_in_chunks(raw: bytes | memoryview) -> EmailMessage:
 
 
 def make_inbound(
-    raw: bytes,
+    raw: bytes | memoryview,
     *,
     provider: str,
     envelope_from: str = "",

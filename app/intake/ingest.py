@@ -1,4 +1,5 @@
-"""The webhook hot path: cheap structural checks on a verified request, then one durable INSERT.
+"""The webhook hot path: cheap structural checks on a verified request before it is stored
+(app/intake/store.py).
 
 Reading the email (form or JSON decoding, the provider adapter, the MIME parse and the content
 dedupe) is the worker's job (service.process_pending); here only what a retry can never fix is refused.
@@ -6,31 +7,22 @@ dedupe) is the worker's job (service.process_pending); here only what a retry ca
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from python_multipart.multipart import parse_options_header
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine
-from sqlmodel import Session
 
-from app.intake.errors import MalformedPayload, SignatureInvalid
+from app.intake.errors import MalformedPayload
 from app.intake.inbound import precheck_mime, safe_text
 from app.intake.providers.forms import MAX_FIELDS, parse_form
 from app.intake.verify import header
-from app.models import InboundMessage, WebhookNonce, utcnow
 
 # The request headers the adapters read when the worker decodes the stored body.
 KEPT_HEADERS = ("content-type", "x-envelope-from", "x-envelope-to", "webhook-id")
 SENDGRID_MAIL_FIELDS = frozenset({"email", "headers", "text", "html"})
-_INBOUND = InboundMessage.__table__
-_NONCE = WebhookNonce.__table__
 
 
 @dataclass
@@ -155,140 +147,3 @@ def _field_name(head: bytes | bytearray) -> str:
         if field.strip().lower() == b"content-disposition":
             return parse_options_header(value)[1].get(b"name", b"").decode("latin-1")
     return ""
-
-
-# --- the durable store -------------------------------------------------------------------------
-
-
-@dataclass
-class Receipt:
-    """The stored row's id and whether this request created it (False: a redelivery)."""
-
-    id: int
-    created: bool
-
-
-def store_request(
-    db: Engine | Session,
-    provider: str,
-    ingest: Ingest,
-    body: bytes | bytearray,
-    nonce: str | None = None,
-) -> Receipt:
-    """One transaction: the one-use nonce (replay → 401) and the request row; committed on return.
-
-    `db` is the engine (the webhook: a pooled driver connection, no ORM or Core layers per request)
-    or a Session (tests, SES: the same statements inside the session's transaction). The SQL is
-    compiled once per dialect by SQLAlchemy, so a request only binds its values."""
-    dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
-    sql = _statements(dialect)
-    now = utcnow()
-    row = {**_ROW_DEFAULTS, "provider": provider, "provider_id": ingest.provider_id}
-    row.update(request_body=body, request_headers=ingest.headers, received_at=now)
-    # One statement on PostgreSQL runs in autocommit: a single round trip instead of BEGIN, INSERT and
-    # COMMIT, equally durable (the server flushes its WAL before answering; synchronous_commit is on).
-    single = nonce is None and dialect.name == "postgresql"
-    with _transaction(db, autocommit=single) as (cursor, tx):
-        try:
-            if nonce:
-                cursor.execute(sql.nonce.text, sql.nonce.bind(provider=provider, nonce=nonce, seen_at=now))
-            cursor.execute(sql.insert.text, sql.insert.bind(**row))
-            inserted = cursor.fetchone()
-            tx.commit()
-        except dialect.loaded_dbapi.IntegrityError:  # only the nonce: ON CONFLICT covers the provider id
-            tx.rollback()
-            raise SignatureInvalid("This webhook token was already used (replay refused).") from None
-        if inserted is not None:
-            return Receipt(inserted[0], True)
-        key = sql.existing.bind(provider=provider, provider_id=ingest.provider_id)
-        cursor.execute(sql.existing.text, key)
-        existing = cursor.fetchone()
-        tx.rollback()  # nothing was written; end the read
-    return Receipt(existing[0], False)
-
-
-@contextmanager
-def _transaction(db: Engine | Session, autocommit: bool) -> Iterator[tuple[Any, Any]]:
-    """A driver cursor and what commits or rolls back its transaction."""
-    if isinstance(db, Session):
-        cursor = db.connection().connection.cursor()
-        try:
-            yield cursor, db
-        finally:
-            cursor.close()
-        return
-    raw = db.raw_connection()  # from the pool; closing returns it (rolled back if still open)
-    try:
-        if autocommit:
-            db.dialect.set_isolation_level(raw.dbapi_connection, "AUTOCOMMIT")
-        cursor = raw.cursor()
-        yield cursor, raw
-        cursor.close()
-    finally:
-        try:
-            if autocommit:
-                db.dialect.reset_isolation_level(raw.dbapi_connection)
-        except Exception:
-            raw.invalidate()  # never hand a connection still in autocommit back to the pool
-            raise
-        finally:
-            raw.close()
-
-
-# The columns a new request row starts with (the worker fills the rest when it reads the email).
-_ROW_DEFAULTS = {
-    "envelope_to": [],
-    "subject": "",
-    "envelope_from": "",
-    "status": "received",
-    "detail": "",
-    "attempts": 0,
-}
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    """One statement compiled for a dialect: its SQL, its bind names and their type conversions."""
-
-    text: str
-    names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-    positional: bool
-
-    @classmethod
-    def of(cls, statement: Any, dialect: Dialect, keys: list[str] | None = None) -> _Compiled:
-        """Compile with SQLAlchemy; keep each bind's type processor (JSON, timestamps, bytes)."""
-        compiled = statement.compile(dialect=dialect, column_keys=keys)
-        names = tuple(compiled.positiontup if compiled.positional else compiled.binds)
-        procs = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
-        return cls(compiled.string, names, procs, bool(compiled.positional))
-
-    def bind(self, **values: Any) -> tuple[Any, ...] | dict[str, Any]:
-        """The driver's parameters for these values."""
-        out = [p(values[n]) if p else values[n] for n, p in zip(self.names, self.processors, strict=True)]
-        return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
-
-
-@dataclass(frozen=True)
-class _Statements:
-    insert: _Compiled
-    nonce: _Compiled
-    existing: _Compiled
-
-
-@functools.cache
-def _statements(dialect: Dialect) -> _Statements:
-    # A redelivery (same provider id) inserts nothing and returns no row.
-    module = postgresql if dialect.name == "postgresql" else sqlite
-    once = module.insert(_INBOUND).on_conflict_do_nothing(
-        index_elements=[_INBOUND.c.provider, _INBOUND.c.provider_id]
-    )
-    existing = select(_INBOUND.c.id).where(
-        _INBOUND.c.provider == bindparam("provider"), _INBOUND.c.provider_id == bindparam("provider_id")
-    )
-    row_keys = [*_ROW_DEFAULTS, "provider", "provider_id", "request_body", "request_headers", "received_at"]
-    return _Statements(
-        _Compiled.of(once.returning(_INBOUND.c.id), dialect, row_keys),
-        _Compiled.of(insert(_NONCE), dialect, ["provider", "nonce", "seen_at"]),
-        _Compiled.of(existing, dialect),
-    )

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy.engine import Engine
-from sqlalchemy.pool import QueuePool
 
 from app.accounts.deps import CurrentAdmin, SessionDep, SettingsDep
 from app.config import Settings
 from app.errors import NotFound
-from app.intake import ingest, service, verify
+from app.intake import ingest, service, store, verify
+from app.intake.committer import GroupCommitter
 from app.intake.errors import BodyTooLarge, MalformedPayload, UnknownProvider
 from app.intake.providers import ADAPTERS, ses
 from app.models import MAX_ID, InboundMessage, valid_id
@@ -86,33 +83,19 @@ async def inbound_webhook(provider: str, request: Request) -> WebhookAck | Respo
 async def _store_and_ack(
     request: Request, provider: str, checked: ingest.Ingest, body: bytearray, nonce: str | None
 ) -> Response:
+    # Durable before the 2xx: the provider may forget the message once we answer.
     state = request.app.state
     engine = getattr(state, "engine", None)
-
-    def store() -> ingest.Receipt:
-        if engine is None:  # an app built over a caller's session factory (tests)
-            with state.session_factory() as session:
-                return ingest.store_request(session, provider, checked, body, nonce)
-        return ingest.store_request(engine, provider, checked, body, nonce)
-
-    # Durable before the 2xx: the provider may forget the message once we answer. A SQLite write is a
-    # sub-millisecond local call (made inline); a PostgreSQL round trip is waited for off the loop.
-    if engine is None or engine.dialect.name == "sqlite":
-        return _ack(store())
-    return _ack(await anyio.to_thread.run_sync(store, limiter=_store_limiter(state, engine)))
+    if engine is None:  # an app built over a caller's session factory (tests)
+        with state.session_factory() as session:
+            return _ack(store.store_request(session, provider, checked, body, nonce))
+    committer = getattr(state, "ingest_committer", None)
+    if committer is None:
+        committer = state.ingest_committer = GroupCommitter(engine)
+    return _ack(await committer.store(store.Arrival(provider, checked, body, nonce)))
 
 
-def _store_limiter(state: Any, engine: Engine) -> anyio.CapacityLimiter:
-    # No more stores at once than the pool keeps connections: past it, every store would open and
-    # close an overflow connection (a new server backend each time) instead of waiting its turn.
-    limiter = getattr(state, "ingest_limiter", None)
-    if limiter is None:
-        size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 10
-        limiter = state.ingest_limiter = anyio.CapacityLimiter(max(1, size))
-    return limiter
-
-
-def _ack(receipt: ingest.Receipt) -> Response:
+def _ack(receipt: store.Receipt) -> Response:
     # The WebhookAck JSON written directly: the hot path skips model validation and serialisation.
     if receipt.created:
         content = b'{"status":"accepted","id":%d,"detail":null}' % receipt.id
@@ -139,7 +122,7 @@ def _ses(request: Request, settings: Settings, body: bytearray) -> WebhookAck:
     provider_id = (mail.get("messageId") if isinstance(mail, dict) else None) or envelope.get("MessageId")
     checked = ingest.Ingest(ingest.provider_id_text(provider_id), ingest.kept_headers(request.headers))
     with request.app.state.session_factory() as session:
-        receipt = ingest.store_request(session, "ses", checked, body)
+        receipt = store.store_request(session, "ses", checked, body)
     if not receipt.created:
         return WebhookAck(status="duplicate", id=receipt.id, detail="already received; nothing new")
     return WebhookAck(status="accepted", id=receipt.id)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app.config import Settings, get_settings
 from app.errors import NotFound
-from app.intake import actions
+from app.intake import actions, content
 from app.intake.classify import Automatic, classify_automatic
 from app.intake.errors import BodyTooLarge, MalformedEmail, MalformedPayload, SignatureInvalid
 from app.intake.inbound import InboundEmail, header_addresses, make_inbound, safe_text
@@ -82,7 +82,6 @@ def _row_for(inbound: InboundEmail, settings: Settings) -> InboundMessage:
         envelope_from=inbound.envelope_from[:320],
         envelope_to=envelope_to[:50],
         subject=inbound.subject[:998],
-        raw=inbound.raw,
         tag=(hit.tag or None) and hit.tag[:120],
     )
 
@@ -99,6 +98,8 @@ def store_inbound(
         # Insert first and let the UNIQUE constraints find redeliveries (see record_nonce for why).
         with session.begin_nested():
             session.add(row)
+            session.flush()
+            content.store(session, row.id, content.EMAIL, inbound.raw)
     except IntegrityError:  # a redelivery, or a concurrent one that won the race
         existing = find_duplicate(session, inbound)
         if existing is None:
@@ -181,7 +182,7 @@ def prune_nonces(session: Session, settings: Settings) -> None:
 
 def _pipeline(session: Session, settings: Settings, row: InboundMessage) -> tuple[str, str, int | None]:
     try:
-        inbound = email_of(row, settings)
+        inbound = email_of(session, row, settings)
     except (MalformedEmail, MalformedPayload, BodyTooLarge) as exc:
         return "malformed", exc.message, None
     if row.dedupe_key is None:
@@ -206,16 +207,21 @@ def _pipeline(session: Session, settings: Settings, row: InboundMessage) -> tupl
     return _from_rep(session, settings, row, inbound)
 
 
-def email_of(row: InboundMessage, settings: Settings) -> InboundEmail:
-    """The row's email: from its raw bytes, or read from the stored webhook request (filling the row)."""
-    if row.raw is not None:
+def email_of(session: Session, row: InboundMessage, settings: Settings) -> InboundEmail:
+    """The row's email, read from its stored bytes (a webhook request goes through its adapter, and
+    the row learns the email's keys the first time)."""
+    stored = content.load(session, row.id)
+    if stored is None:
+        raise MalformedEmail("The stored message has neither an email nor a webhook request.")
+    kind, data = stored
+    if kind == content.EMAIL:
         return make_inbound(
-            row.raw, provider=row.provider, envelope_from=row.envelope_from, envelope_to=row.envelope_to
+            data, provider=row.provider, envelope_from=row.envelope_from, envelope_to=row.envelope_to
         )
     adapt = ADAPTERS.get(row.provider)
-    if adapt is None or row.request_body is None:
-        raise MalformedEmail("The stored message has neither an email nor a webhook request.")
-    inbound = adapt(row.request_headers or {}, row.request_body, settings.webhook_max_bytes)
+    if adapt is None:
+        raise MalformedEmail(f"No adapter reads a {row.provider!r} request.")
+    inbound = adapt(row.request_headers or {}, data, settings.webhook_max_bytes)
     envelope_to = inbound.envelope_to or recipients_for_us(inbound.message, settings.inbound_domain)
     hit = route(envelope_to, settings.inbound_address)
     row.message_id = inbound.message_id
@@ -224,8 +230,6 @@ def email_of(row: InboundMessage, settings: Settings) -> InboundEmail:
     row.envelope_to = envelope_to[:50]
     row.subject = inbound.subject[:998]
     row.tag = (hit.tag or None) and hit.tag[:120]
-    # The email replaces the request it came in (one copy kept, in the form every reader uses).
-    row.raw, row.request_body = bytes(inbound.raw), None
     return inbound
 
 
@@ -239,15 +243,12 @@ def claim_dedupe_key(session: Session, row: InboundMessage, inbound: InboundEmai
             session.add(row)
             session.flush()
     except IntegrityError:  # the UNIQUE constraint: another row has this email (or provider id)
-        first = session.exec(
-            select(InboundMessage.id).where(
-                or_(
-                    InboundMessage.dedupe_key == inbound.dedupe_key,
-                    (InboundMessage.provider == row.provider)
-                    & (InboundMessage.provider_id == inbound.provider_id),
-                )
-            )
-        ).first()
+        same = [InboundMessage.dedupe_key == inbound.dedupe_key]
+        if inbound.provider_id:  # (a NULL id would match every row of the provider)
+            same_provider = InboundMessage.provider == row.provider
+            same.append(same_provider & (InboundMessage.provider_id == inbound.provider_id))
+        others = select(InboundMessage.id).where(or_(*same), InboundMessage.id != row.id)
+        first = session.exec(others.order_by(InboundMessage.id)).first()
         return first or 0
     return None
 
@@ -298,7 +299,7 @@ def handle_customer_reply(
     """A customer's reply to an MOU (token, In-Reply-To/References or subject), handled by follow-up."""
     from app.followup.replies import handle_reply
 
-    return handle_reply(session, row, settings=settings, inbound=inbound)
+    return handle_reply(session, row, inbound=inbound, settings=settings)
 
 
 def find_rep(session: Session, address: str) -> User | None:

@@ -2,7 +2,7 @@
 
 from app.models.accounts import ApiToken, Role, Team, User, UserAddress
 from app.models.base import MAX_ID, metadata, utcnow, valid_id
-from app.models.mail import Delivery, InboundMessage, WebhookNonce
+from app.models.mail import Delivery, InboundContent, InboundMessage, WebhookNonce
 from app.models.mou import (
     ELEMENT_BITS,
     STAGE_ORDER,
@@ -26,6 +26,7 @@ __all__ = [
     "CustomerReply",
     "Delivery",
     "EmailTemplate",
+    "InboundContent",
     "InboundMessage",
     "JobRun",
     "Mou",

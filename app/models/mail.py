@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import JsonType, ts_column, utcnow
@@ -29,11 +29,7 @@ class InboundMessage(SQLModel, table=True):
     envelope_from: str = Field(default="", max_length=320)
     envelope_to: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     subject: str = Field(default="", max_length=998)
-    # The email's RFC 5322 bytes, once read from the request.
-    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
-    # A webhook's verified request as received (body and the headers its adapter reads), kept until
-    # the worker has turned it into `raw`.
-    request_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # A webhook's request headers that its adapter reads (the body is in InboundContent).
     request_headers: dict[str, str] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
     status: str = Field(default="received", max_length=16)  # received, processed, failed
     outcome: str | None = Field(default=None, max_length=32)
@@ -43,6 +39,28 @@ class InboundMessage(SQLModel, table=True):
     attempts: int = Field(default=0)
     received_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     processed_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+class InboundContent(SQLModel, table=True):
+    """The bytes of one inbound message: the webhook request as received, or the email itself.
+
+    Kept out of the message's row because that row is updated as the message is processed, and an
+    update rebuilds the whole row (SQLite reads every column into one record), so bytes stored beside
+    the status would be read and copied at every change and loaded by every inbox listing."""
+
+    __tablename__ = "inbound_content"
+
+    inbound_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("inbound_message.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    kind: str = Field(max_length=8)  # "request": read by the provider's adapter; "email": RFC 5322 bytes
+    # The last column: SQLite can then write a large body in place through incremental blob I/O.
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class WebhookNonce(SQLModel, table=True):

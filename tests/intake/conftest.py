@@ -131,6 +131,11 @@ def mous(session: Session) -> list[Mou]:
     return list(session.exec(select(Mou).order_by(Mou.id)).all())
 
 
+def stored_email(session: Session, settings: Settings, row: InboundMessage) -> bytes:
+    """The email's bytes as the worker reads them from what was stored."""
+    return bytes(service.email_of(session, row, settings).raw)
+
+
 def process(session: Session, settings: Settings) -> list[InboundMessage]:
     """Run the worker step and return the inbox."""
     while service.process_pending(session, settings):

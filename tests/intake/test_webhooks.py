@@ -18,6 +18,7 @@ from tests.intake.conftest import (
     mailgun_fields,
     mous,
     process,
+    stored_email,
 )
 
 SIGNED = [
@@ -71,7 +72,7 @@ def test_signed_sample_is_stored_once(client, session, settings, frozen, name, t
     originals = [r for r in rows if r.outcome != "duplicate"]
     assert len(originals) == 1
     assert originals[0].id == first.json()["id"]
-    assert originals[0].raw and originals[0].message_id
+    assert stored_email(session, settings, originals[0]) and originals[0].message_id
     copies = [r for r in rows if r.outcome == "duplicate"]
     assert len(copies) == (0 if again is None or name.startswith(EVENT_ID) else 1)
     assert all(r.mou_id is None and str(first.json()["id"]) in r.detail for r in copies)
@@ -99,8 +100,8 @@ def test_ses_json_body_matches_http_sample(client, session, settings, frozen):
     body = (PAYLOADS / "ses_sns_1_base64_sv2.json").read_bytes()
     response = client.post(SES_URL, content=body, headers={"Content-Type": "text/plain; charset=UTF-8"})
     assert response.status_code == 200, response.text
-    raw = process(session, settings)[0].raw
-    assert raw == (PAYLOADS / "raw_mime_1.eml").read_bytes()
+    row = process(session, settings)[0]
+    assert stored_email(session, settings, row) == (PAYLOADS / "raw_mime_1.eml").read_bytes()
 
 
 def test_subscription_confirmation_fetches_subscribe_url_after_verifying(
@@ -174,7 +175,8 @@ def test_mailgun_raw_mime_mode_with_fresh_token(client, session, settings, froze
     }
     response = client.post("/webhooks/inbound/mailgun", data=fields)
     assert response.status_code == 200, response.text
-    assert process(session, settings)[0].raw == (PAYLOADS / "raw_mime_5.eml").read_bytes()
+    row = process(session, settings)[0]
+    assert stored_email(session, settings, row) == (PAYLOADS / "raw_mime_5.eml").read_bytes()
 
 
 @pytest.mark.parametrize(

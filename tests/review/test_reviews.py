@@ -85,7 +85,6 @@ def test_detail_has_reviews_and_timeline_in_time_order(client, world, session, m
         provider="mime",
         content_hash="0" * 64,
         dedupe_key="k1",
-        raw=b"x",
         subject="Draft for Jordan",
         mou_id=mou.id,
         received_at=T0 - timedelta(minutes=5),

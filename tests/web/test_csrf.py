@@ -13,7 +13,7 @@ from tests.web.conftest import COMPLETE, sign_in
 def targets(world, make_mou, session):
     """One of each object a form can change, owned by the admin signing in."""
     draft = make_mou(world.admin.user)
-    inbound = InboundMessage(provider="mime", content_hash="0" * 64, dedupe_key="csrf-test", raw=b"x")
+    inbound = InboundMessage(provider="mime", content_hash="0" * 64, dedupe_key="csrf-test")
     session.add(inbound)
     session.commit()
     from app.accounts import service

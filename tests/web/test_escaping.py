@@ -70,7 +70,6 @@ def hostile_mous(world, make_mou, session):
             provider="mime",
             content_hash="1" * 64,
             dedupe_key="hostile",
-            raw=b"x",
             subject=f"Inbound {HOSTILE}",
             envelope_from="a@b.example",
             detail=HOSTILE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,12 +23,20 @@ MAX_JSON_DEPTH = 64
 
 @dataclass
 class FormField:
-    """One posted field or file, its value still as bytes (charset decided by the adapter)."""
+    """One posted field or file, its value still as bytes (charset decided by the adapter).
+
+    `data` is a view of the posted body where the value lies in one piece in it (no copy of a large
+    email is made to read the form), else the value's own bytes."""
 
     name: str
-    value: bytes
+    data: bytes | memoryview
     filename: str | None = None
     content_type: str | None = None
+
+    @property
+    def value(self) -> bytes:
+        """The value as its own bytes (a copy when `data` is a view)."""
+        return self.data if isinstance(self.data, bytes) else bytes(self.data)
 
 
 class Form:
@@ -38,7 +47,16 @@ class Form:
 
     def get_bytes(self, name: str) -> bytes | None:
         """The first value of a field, as posted."""
-        return next((f.value for f in self.fields if f.name == name and f.filename is None), None)
+        data = self.get_view(name)
+        return None if data is None else bytes(data)
+
+    def get_view(self, name: str) -> bytes | memoryview | None:
+        """The first value of a field without copying it (for a raw email, which may be large)."""
+        return next((f.data for f in self.fields if f.name == name and f.filename is None), None)
+
+    def file_view(self, name: str) -> bytes | memoryview | None:
+        """The first file part named `name`, without copying it."""
+        return next((f.data for f in self.files() if f.name == name), None)
 
     def get(self, name: str, charset: str | None = "utf-8") -> str | None:
         """The first value of a field decoded by `charset` (with the usual fallbacks)."""
@@ -84,9 +102,10 @@ def parse_form(content_type: str, body: bytes) -> Form:
 def _parse_multipart(boundary: bytes, body: bytes) -> list[FormField]:
     fields: list[FormField] = []
     state: dict[str, Any] = {}
+    source = body if isinstance(body, bytes) else bytes(body)
 
     def on_part_begin() -> None:
-        state.update(headers={}, data=[], field=b"", value=b"")
+        state.update(headers={}, pieces=[], field=b"", value=b"")
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         state["field"] += data[start:end]
@@ -99,10 +118,12 @@ def _parse_multipart(boundary: bytes, body: bytes) -> list[FormField]:
         state["field"], state["value"] = b"", b""
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        state["data"].append(data[start:end])
+        # Pieces of the body itself are kept as offsets; the parser's own buffers (a boundary-like
+        # run it held back) are copied.
+        state["pieces"].append((start, end) if data is source else data[start:end])
 
     def on_part_end() -> None:
-        fields.append(_form_field(state["headers"], b"".join(state["data"])))
+        fields.append(_form_field(state["headers"], _part_value(source, state["pieces"])))
         if len(fields) > MAX_FIELDS:
             raise MalformedPayload("The form has too many fields.")
 
@@ -116,7 +137,7 @@ def _parse_multipart(boundary: bytes, body: bytes) -> list[FormField]:
     }
     try:
         parser = MultipartParser(boundary, callbacks, max_header_count=32, max_header_size=16384)
-        parser.write(body)
+        parser.write(source)
         parser.finalize()
     except MalformedPayload:
         raise
@@ -125,7 +146,15 @@ def _parse_multipart(boundary: bytes, body: bytes) -> list[FormField]:
     return fields
 
 
-def _form_field(headers: dict[bytes, bytes], value: bytes) -> FormField:
+def _part_value(source: bytes, pieces: list[Any]) -> bytes | memoryview:
+    """A part's value: a view of the body when its pieces are one contiguous run of it, else bytes."""
+    in_body = pieces and all(isinstance(p, tuple) for p in pieces)
+    if in_body and all(a[1] == b[0] for a, b in itertools.pairwise(pieces)):
+        return memoryview(source)[pieces[0][0] : pieces[-1][1]]
+    return b"".join(source[p[0] : p[1]] if isinstance(p, tuple) else p for p in pieces)
+
+
+def _form_field(headers: dict[bytes, bytes], value: bytes | memoryview) -> FormField:
     # Providers send raw UTF-8 filenames in form-data; latin-1 would mangle them.
     disposition = headers.get(b"content-disposition", b"").decode("latin-1")
     _, params = parse_options_header(disposition)
@@ -134,7 +163,7 @@ def _form_field(headers: dict[bytes, bytes], value: bytes) -> FormField:
     ctype = headers.get(b"content-type")
     return FormField(
         name=name,
-        value=value,
+        data=value,
         filename=None
         if filename is None
         else filename.decode("latin-1").encode("latin-1").decode("utf-8", "replace"),

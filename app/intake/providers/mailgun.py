@@ -13,7 +13,7 @@ PROVIDER = "mailgun"
 def adapt(headers: Mapping[str, str], body: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> InboundEmail:
     """Turn a Mailgun route POST (urlencoded or multipart) into an InboundEmail."""
     form = parse_form(header(headers, "content-type"), body)
-    raw = form.get_bytes("body-mime")
+    raw = form.get_view("body-mime")
     if raw is None:
         raw = _rebuild(form)
     return make_inbound(

@@ -93,7 +93,7 @@ def _str(value: Any) -> str | None:
 
 def _from_form(form: Form, provider_id: str | None, max_bytes: int) -> InboundEmail:
     # CloudMailin "raw" format: the original message in `message`, envelope in bracket names.
-    raw = form.get_bytes("message") or next((f.value for f in form.files() if f.name == "message"), None)
+    raw = form.get_view("message") or form.file_view("message")
     if raw is None:
         raise MalformedPayload("The form has no `message` field with the raw email.")
     rcpt = [

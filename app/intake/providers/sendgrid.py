@@ -17,10 +17,10 @@ def adapt(headers: Mapping[str, str], body: bytes, max_bytes: int = DEFAULT_MAX_
     """Turn a SendGrid Inbound Parse POST into an InboundEmail."""
     form = parse_form(header(headers, "content-type"), body)
     envelope = _loose_json(form.get("envelope"))
-    raw = form.get_bytes("email")
+    raw = form.get_view("email")
     if raw is None:
         # Raw mode posts a file part on some accounts: take the first file whose name is "email".
-        raw = next((f.value for f in form.files() if f.name == "email"), None)
+        raw = form.file_view("email")
     if raw is None:
         if all(form.get_bytes(name) is None for name in ("headers", "text", "html")):
             # Neither mode's fields: an empty or cut-off form (a boundary that never matched) is not mail.
