@@ -48,7 +48,9 @@ _VOID_TAGS = frozenset(
     ["br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "track", "wbr"]
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+# Each run of spacing becomes one space. A run that is one space already is left alone (matching it would
+# replace every gap between words of a paragraph with an equal one).
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]{2,}|[\t\r\f\v\u00a0\u200b]")
 _MAX_DEPTH = 2000
 
 

@@ -75,6 +75,7 @@ _GREETING = re.compile(
     r"[A-Z][\w.'-]+(?: [A-Z][\w.'-]+)?,)$",
     re.I,
 )
+_GREETING_LONGEST = len("good afternoon") + 40 + 1  # the greeting word, the rest of the line, its mark
 # A sentence ends at its stop: the stop is kept, the quote or bracket and spaces after it are the cut
 # (opening on the stop, not on a look-behind, lets the engine skip ahead to the next stop).
 _SENT_CUT = re.compile(r"[.!?][\"”')\]]?\s+(?=[\"“(]?[A-Z0-9])")
@@ -174,11 +175,13 @@ def parse_heading(line: str) -> tuple[str, str] | None:
 
 def _parse_heading(line: str) -> tuple[str, str] | None:
     core, _ = _strip_markers(line)
-    if not core or _GREETING.match(core):
+    if not core:
         return None
     words = core.split()
     if len(words) > 9 and ":" not in core and not _spaced_dash(core):
         return None  # ordinary prose: too long for a heading, and no ':' or spaced dash to end a label
+    if _greeting(core):
+        return None
     bare = core.rstrip(":.?!").strip()
     if len(words) <= 9 and not _STOP_INSIDE.search(core):
         ends = core[-1]
@@ -320,8 +323,15 @@ def segment(text: str) -> list[Unit]:
     return units
 
 
+def _greeting(text: str) -> bool:
+    """A greeting line ("Hi Dana,"): at most 55 characters, or a name of at most two words."""
+    if len(text) > _GREETING_LONGEST and text.count(" ") > 1:
+        return False  # longer than any greeting, and more than the one space a name can hold
+    return _GREETING.match(text) is not None
+
+
 def _add(units: list[Unit], para: str, section: str | None, bullet: bool) -> None:
-    if _GREETING.match(para.strip()):
+    if _greeting(para.strip()):
         return
     for sent in split_sentences(para):
         units.append(Unit(text=sent, section=section, bullet=bullet, index=len(units)))
