@@ -73,6 +73,17 @@ def add_address(session: Session, user: User, email: str) -> UserAddress:
     return address
 
 
+def remove_address(session: Session, user: User, address_id: int) -> None:
+    """Forget one of the user's extra sender addresses; memos already received from it stay."""
+    address = session.exec(
+        select(UserAddress).where(UserAddress.id == address_id, UserAddress.user_id == user.id)
+    ).first()
+    if address is None:
+        raise NotFound("No such address for this user.")
+    session.delete(address)
+    session.flush()
+
+
 def find_user_by_address(session: Session, email: str) -> User | None:
     """The active user who owns this address (primary or extra), case-insensitively."""
     email = normalise_email(email)

@@ -20,6 +20,7 @@ NOTICES = {
     "deactivated": "The user was deactivated: they cannot sign in and their API tokens stop working.",
     "reactivated": "The user was reactivated.",
     "address": "The address was added.",
+    "address_removed": "The address was removed; memos already received from it are kept.",
 }
 
 
@@ -109,6 +110,18 @@ def add_address(
     except DomainError as exc:
         return _refused(request, session, target, exc)
     return RedirectResponse(f"/admin/users/{target.id}?done=address", 303)
+
+
+@router.post("/{user_id}/addresses/{address_id}/delete", include_in_schema=False)
+def remove_address(
+    user_id: int, address_id: int, user: PageAdmin, _form: CsrfForm, session: SessionDep
+) -> Response:
+    """Remove one of the user's extra sender addresses (404 if it is not theirs)."""
+    target = _load_user(session, user_id)
+    if not valid_id(address_id):
+        raise NotFound("No such address for this user.")
+    accounts.remove_address(session, target, address_id)
+    return RedirectResponse(f"/admin/users/{target.id}?done=address_removed", 303)
 
 
 def _valid_address(value: str) -> str:

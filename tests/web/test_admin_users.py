@@ -1,4 +1,4 @@
-"""Admins change a user's role and team, deactivate and reactivate them, and add sender addresses."""
+"""Admins change a user's role and team, deactivate and reactivate them, add and remove sender addresses."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from app.accounts import service as accounts
-from app.models import User, UserAddress
+from app.intake.service import find_rep, rep_addresses
+from app.models import InboundMessage, Mou, Source, User, UserAddress
 from tests.web.conftest import sign_in
 
 
@@ -103,3 +104,50 @@ def test_an_extra_sender_address_is_added_once(browser, admin_token, world, sess
         assert browser.post(f"/admin/users/{rep.id}/addresses", data=data).status_code == status, bad
     session.expire_all()
     assert len(session.exec(select(UserAddress)).all()) == 1
+
+
+def test_an_admin_removes_an_address_and_mail_from_it_no_longer_finds_the_rep(
+    browser, admin_token, world, session, make_mou
+):
+    rep = world.rep_a1.user
+    kept = accounts.add_address(session, rep, "dana.kept@example.com")
+    gone = accounts.add_address(session, rep, "dana.old@example.com")
+    old, gone_id = gone.email, gone.id
+    inbound = InboundMessage(
+        provider="mime", content_hash="1" * 64, dedupe_key="from-old-address", envelope_from=old
+    )
+    session.add(inbound)
+    session.flush()
+    mou = make_mou(rep)
+    mou.inbound_id, mou.source = inbound.id, Source.email
+    session.add(mou)
+    session.commit()
+    session.expire_all()
+    before = session.get(Mou, mou.id).model_dump()
+    assert find_rep(session, old).id == rep.id
+    data = {"csrf_token": admin_token}
+    response = browser.post(f"/admin/users/{rep.id}/addresses/{gone_id}/delete", data=data)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/admin/users/{rep.id}?done=address_removed"
+    session.expire_all()
+    assert find_rep(session, old) is None
+    assert find_rep(session, kept.email).id == rep.id
+    assert rep_addresses(session, fresh(session, rep.id)) == {rep.email.lower(), kept.email}
+    page = browser.get(response.headers["location"]).text
+    assert old not in page and "dana.kept@example.com" in page
+    assert session.get(Mou, mou.id).model_dump() == before
+    assert session.get(InboundMessage, inbound.id).envelope_from == old
+
+
+@pytest.mark.parametrize("bad_id", ["other", "missing", "0", str(2**63), "abc"])
+def test_removing_an_address_that_is_not_the_users_is_404(browser, admin_token, world, session, bad_id):
+    rep, other = world.rep_a1.user, world.rep_a2.user
+    theirs = accounts.add_address(session, other, "leo.personal@example.com")
+    session.commit()
+    address_id = {"other": str(theirs.id), "missing": str(theirs.id + 1000)}.get(bad_id, bad_id)
+    data = {"csrf_token": admin_token}
+    response = browser.post(f"/admin/users/{rep.id}/addresses/{address_id}/delete", data=data)
+    assert response.status_code in ((404,) if bad_id in ("other", "missing", "0") else (404, 422))
+    session.expire_all()
+    assert session.exec(select(UserAddress.user_id)).all() == [other.id]
+    assert find_rep(session, "leo.personal@example.com").id == other.id

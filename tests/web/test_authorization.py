@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.accounts import service as accounts
 from tests.web.conftest import COMPLETE, csrf_from, sign_in
 
 MOU_PAGES = ("/mous/{id}", "/mous/{id}/email.html", "/mous/new?from={id}", "/mous/{id}/edit")
@@ -71,7 +72,7 @@ def test_the_teams_manager_sees_it_but_cannot_edit_it(browser, world, mou_a1, se
     assert session.get(type(mou_a1), mou_a1.id).company == "Northwind Logistics"
 
 
-def admin_posts(world) -> list[tuple[str, dict]]:
+def admin_posts(world, address_id: int) -> list[tuple[str, dict]]:
     """The admin forms added for templates and users, with plausible bodies."""
     rep = world.rep_a1.user.id
     template = {"name": "sneaky", "subject": "Hi", "html": "<p>x</p>", "text": "x"}
@@ -84,13 +85,16 @@ def admin_posts(world) -> list[tuple[str, dict]]:
         (f"/admin/users/{rep}", {"role": "admin", "team_id": ""}),
         (f"/admin/users/{rep}/active", {"active": "no"}),
         (f"/admin/users/{rep}/addresses", {"email": "sneaky@example.com"}),
+        (f"/admin/users/{rep}/addresses/{address_id}/delete", {}),
     ]
 
 
 @pytest.mark.parametrize("who", ["rep_a1", "manager_a"])
 def test_non_admins_get_403_on_every_new_admin_form(browser, world, session, who):
+    address = accounts.add_address(session, world.rep_a1.user, "dana.personal@example.com")
+    session.commit()
     token = sign_in(browser, getattr(world, who).user.email)
-    for path, data in admin_posts(world):
+    for path, data in admin_posts(world, address.id):
         assert browser.post(path, data={**data, "csrf_token": token}).status_code == 403, path
     for path in (f"/admin/users/{world.rep_a1.user.id}", "/admin/templates/1/edit"):
         assert browser.get(path).status_code == 403, path
@@ -98,6 +102,7 @@ def test_non_admins_get_403_on_every_new_admin_form(browser, world, session, who
     rep = session.get(type(world.rep_a1.user), world.rep_a1.user.id)
     assert rep.role == "rep" and rep.is_active
     assert session.get(type(world.team_a), world.team_a.id).template == "structured"
+    assert accounts.find_user_by_address(session, "dana.personal@example.com").id == rep.id
 
 
 def test_reps_cannot_open_manager_or_admin_pages(browser, world):

@@ -21,8 +21,10 @@ def targets(world, make_mou, session):
     token_id = service.list_tokens(session, world.admin.user)[0].id
     template = EmailTemplate(name="kept_note", **{k: v for k, v in TEMPLATE.items() if k != "name"})
     session.add(template)
+    address = service.add_address(session, world.rep_a1.user, "dana.personal@example.com")
     session.commit()
     return {
+        "address": address.id,
         "mou": draft.id,
         "inbound": inbound.id,
         "token": token_id,
@@ -58,6 +60,7 @@ def form_posts(t: dict) -> list[tuple[str, dict]]:
         (f"/admin/users/{t['user']}", {"role": "admin", "team_id": ""}),
         (f"/admin/users/{t['user']}/active", {"active": "no"}),
         (f"/admin/users/{t['user']}/addresses", {"email": "sneaky@example.com"}),
+        (f"/admin/users/{t['user']}/addresses/{t['address']}/delete", {}),
     ]
 
 
