@@ -12,15 +12,10 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
-from app.delivery import periodic, service, worker
+from app.delivery import claims, periodic, service, worker
+from app.delivery.claims import claim_next, mark_stale
 from app.delivery.periodic import register_periodic, run_periodic
-from app.delivery.worker import (
-    claim_next,
-    mark_stale,
-    run_once,
-    run_worker,
-    start_in_process_worker,
-)
+from app.delivery.worker import run_once, run_worker, start_in_process_worker
 from app.models import Delivery, Mou, MouStatus, utcnow
 from tests.delivery.conftest import delivery_settings, make_mou
 
@@ -265,16 +260,16 @@ def test_a_batch_claim_takes_at_most_its_size_and_skips_rows_another_claim_holds
     enqueue_many(factory, org, dsettings, 30)
     params = {"now": utcnow(), "size": 10}
     with db_engine.connect() as first:
-        mine = {row.id for row in first.execute(worker._CLAIM, {**params, "claimer": "first"})}
+        mine = {row.id for row in first.execute(claims._CLAIM, {**params, "claimer": "first"})}
         assert len(mine) == 10
         if db_engine.dialect.name == "postgresql":  # SQLite's single writer would simply wait here
             with db_engine.connect() as second:
-                theirs = {row.id for row in second.execute(worker._CLAIM, {**params, "claimer": "second"})}
+                theirs = {row.id for row in second.execute(claims._CLAIM, {**params, "claimer": "second"})}
                 second.commit()
             assert len(theirs) == 10 and not mine & theirs
         first.commit()
     with factory() as session:
-        rows = worker.claim_rows(session, "third", utcnow(), 50)
+        rows = claims.claim_rows(session, "third", utcnow(), 50)
     assert len(rows) == (10 if db_engine.dialect.name == "postgresql" else 20)
     assert [row.id for row in rows] == sorted(row.id for row in rows)  # queue order
     assert statuses(factory) == {"sending": 30}
