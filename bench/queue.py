@@ -31,7 +31,7 @@ from app.db import make_engine, session_scope
 from app.demo import bulk_load, seed_organisation
 from app.migrate import upgrade
 from app.models import Mou, Role, User
-from app.review.service import encode_cursor, list_queue
+from app.review.queue import encode_cursor, list_queue
 
 PAGE = 50
 FOLLOW_PAGES = 50  # page 51 is reached by following cursors from the first page

@@ -10,8 +10,8 @@ from datetime import date
 from sqlmodel import Session
 
 from app.models import User
+from app.review.queue import MAX_LIMIT, QueueFilters, QueueRow, check_filters, list_queue
 from app.review.schemas import checklist_out
-from app.review.service import MAX_LIMIT, QueueFilters, QueueRow, check_filters, list_queue
 
 COLUMNS = (
     "id", "created_at", "rep_name", "rep_email", "customer_name", "customer_email", "company", "subject",

@@ -13,7 +13,8 @@ from app.models import User
 from app.review import schemas
 from app.review.dashboard import dashboard
 from app.review.export import export_rows
-from app.review.service import QueueFilters, add_review, list_queue, reviews_for, timeline
+from app.review.queue import QueueFilters, list_queue
+from app.review.service import add_review, reviews_for, timeline
 
 ERRORS = {
     401: {"model": schemas.ErrorOut, "description": "No or invalid credentials"},

@@ -13,6 +13,7 @@ from app.errors import Conflict, DomainError, Forbidden
 from app.followup import service as followup
 from app.intake import submit
 from app.models import Delivery, Mou, Review, Source, User
+from app.review import queue as review_queue
 from app.review import service as review
 from app.web import checklist_view, email_view
 from app.web.deps import CsrfForm, PageUser, field
@@ -154,8 +155,8 @@ def _preview_html(rendered: dict[str, str]) -> str:
 def my_mous(request: Request, user: PageUser, session: SessionDep) -> Response:
     """The user's own MOUs, newest first, with status, review and coaching received."""
     cursor = request.query_params.get("cursor") or None
-    filters = review.QueueFilters(rep=str(user.id))
-    page = review.list_queue(session, user, filters, cursor=cursor, limit=PAGE_SIZE, sort="newest")
+    filters = review_queue.QueueFilters(rep=str(user.id))
+    page = review_queue.list_queue(session, user, filters, cursor=cursor, limit=PAGE_SIZE, sort="newest")
     items = [row.mou for row in page.rows]
     return render(
         request,

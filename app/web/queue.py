@@ -12,7 +12,7 @@ from app.accounts.deps import SessionDep
 from app.errors import DomainError
 from app.models import ELEMENT_BITS, STAGE_ORDER, MouStatus, ReviewState, Role, User
 from app.review import export
-from app.review import service as review
+from app.review import queue as review_queue
 from app.web import checklist_view
 from app.web.deps import PageManager
 from app.web.templating import render
@@ -43,9 +43,9 @@ def read_filters(request: Request) -> dict[str, str]:
     return chosen
 
 
-def to_filters(chosen: dict[str, str]) -> review.QueueFilters:
-    """The review service's filter object."""
-    return review.QueueFilters(
+def to_filters(chosen: dict[str, str]) -> review_queue.QueueFilters:
+    """The review queue's filter object."""
+    return review_queue.QueueFilters(
         rep=chosen["rep"] or None,
         status=chosen["status"] or None,
         review=chosen["review"] or None,
@@ -77,9 +77,9 @@ def queue(request: Request, user: PageManager, session: SessionDep) -> Response:
     cursor = request.query_params.get("cursor") or None
     error = None
     try:
-        page = review.list_queue(session, user, to_filters(chosen), cursor=cursor, limit=PAGE_SIZE)
+        page = review_queue.list_queue(session, user, to_filters(chosen), cursor=cursor, limit=PAGE_SIZE)
     except DomainError as exc:
-        error, page = exc.message, review.Page(rows=[], next_cursor=None)
+        error, page = exc.message, review_queue.Page(rows=[], next_cursor=None)
     return render(
         request,
         "queue.html",

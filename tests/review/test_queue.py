@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from app.models import Mou
-from app.review.service import QueueFilters, list_queue
+from app.review.queue import QueueFilters, list_queue
 from tests.api.helpers import T0, days, insert_mou
 
 
@@ -190,7 +190,7 @@ def test_filters(client, world, session):
 
 def test_search_is_bounded_but_still_finds_every_match(session, world, monkeypatch):
     """A search scans a window of rows per page; following the cursors still yields each match once."""
-    monkeypatch.setattr("app.review.service.SEARCH_WINDOW", 4)
+    monkeypatch.setattr("app.review.queue.SEARCH_WINDOW", 4)
     made = [
         insert_mou(
             session, world.rep_a1.user, created_at=T0 + days(i // 3), company="Match" if i % 4 == 0 else "x"
