@@ -334,4 +334,4 @@ def _add(units: list[Unit], para: str, section: str | None, bullet: bool) -> Non
     if _greeting(para.strip()):
         return
     for sent in split_sentences(para):
-        units.append(Unit(text=sent, section=section, bullet=bullet, index=len(units)))
+        units.append(Unit(sent, section, bullet, len(units)))  # positional: a NamedTuple built faster
