@@ -10,6 +10,7 @@ answered from the dedupe path. Goal: the app reaches at least 0.6 of the bare en
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 # Run as a script: the repo root instead of bench/ (bench/queue.py would shadow the stdlib's queue).
@@ -94,45 +96,69 @@ def stored_rows(database_url: str) -> int:
     return int(count)
 
 
-def run_pair(kind: str, args, requests_file: Path, signer: SendGridSigner, work: Path) -> dict:
-    """Bare endpoint then the app, same workers, same payload file, same load."""
+def run_pair(kind: str, args, request_files: list[Path], signer: SendGridSigner, work: Path) -> dict:
+    """Bare endpoint and app, same workers, same payloads, same load, measured in alternating rounds
+    (bare, app, bare, app, ...) so that a change in the machine's load falls on both alike."""
     workers = args.workers or (1 if kind == "sqlite" else 2)
     results: dict = {"db": kind, "workers": workers}
-    bare_dir = work / f"bare-{kind}"
-    if args.skip_bare:
-        results["bare"] = {"rps": float("nan"), "p50_ms": 0, "p99_ms": 0, "non2xx": 0, "socket_errors": 0}
-    else:
-        with Server(bare_dir, target="bench.bare_app:app", workers=workers) as bare:
+    seconds = args.duration / args.rounds
+    with contextlib.ExitStack() as stack:
+        bare = None
+        if not args.skip_bare:
+            bare = stack.enter_context(
+                Server(work / f"bare-{kind}", target="bench.bare_app:app", workers=workers)
+            )
             warm_up(bare, signer)
-            results["bare"] = load(bare.url, requests_file, args.connections, args.duration, args.tool)
-    data_dir = work / f"app-{kind}"
-    data_dir.mkdir(parents=True)
-    if kind == "sqlite":
-        results["app"] = _run_app(sqlite_url(data_dir), data_dir, workers, args, requests_file, signer)
-    else:
-        with pg_database(args.pg_url) as url:
-            results["app"] = _run_app(url, data_dir, workers, args, requests_file, signer)
+        url, app = stack.enter_context(_app_server(kind, work, workers, args, signer))
+        profiler = _start_profiler(app, args) if args.profile else None
+        rounds: dict[str, list[dict]] = {"bare": [], "app": []}
+        for n in range(args.rounds):
+            if bare is not None:
+                rounds["bare"].append(load(bare.url, request_files[n], args.connections, seconds, args.tool))
+            rounds["app"].append(load(app.url, request_files[n], args.connections, seconds, args.tool))
+        if profiler is not None:
+            profiler.wait(timeout=args.duration + 30)
+        results["app"] = _combined(rounds["app"])
+        results["app"]["rss_mb"] = round(app.rss_mb(), 1)
+        results["app"]["stored"] = stored_rows(url) - 30  # minus the warm-up messages
+    results["bare"] = _combined(rounds["bare"]) if rounds["bare"] else _NO_BARE
     results["ratio"] = results["app"]["rps"] / results["bare"]["rps"]
     return results
 
 
-def _run_app(url: str, data_dir: Path, workers: int, args, requests_file: Path, signer) -> dict:
-    migrate(url)
-    env = {"MOU_SENDGRID_PUBLIC_KEY": signer.public_key_b64, "MOU_WORKER_IN_PROCESS": "false"}
-    server = Server(data_dir, database_url=url, workers=workers, extra_env=env)
-    with server:
+_NO_BARE = {"rps": float("nan"), "p50_ms": 0, "p99_ms": 0, "non2xx": 0, "socket_errors": 0}
+
+
+def _combined(rounds: list[dict]) -> dict:
+    """One target's rounds as one result: requests over seconds; the worst round's latencies."""
+    out = {
+        key: sum(r.get(key, 0) for r in rounds) for key in ("requests", "non2xx", "socket_errors", "wrapped")
+    }
+    out["seconds"] = sum(r["seconds"] for r in rounds)
+    out["rps"] = out["requests"] / out["seconds"]
+    out["p50_ms"] = max(r["p50_ms"] for r in rounds)
+    out["p99_ms"] = max(r["p99_ms"] for r in rounds)
+    out["round_rps"] = [round(r["rps"], 1) for r in rounds]
+    return out
+
+
+@contextlib.contextmanager
+def _app_server(
+    kind: str, work: Path, workers: int, args, signer: SendGridSigner
+) -> Iterator[tuple[str, Server]]:
+    """The app on a fresh database (SQLite file or a new PostgreSQL database), warmed up."""
+    data_dir = work / f"app-{kind}"
+    data_dir.mkdir(parents=True)
+    with contextlib.ExitStack() as stack:
+        url = sqlite_url(data_dir) if kind == "sqlite" else stack.enter_context(pg_database(args.pg_url))
+        migrate(url)
+        env = {"MOU_SENDGRID_PUBLIC_KEY": signer.public_key_b64, "MOU_WORKER_IN_PROCESS": "false"}
+        server = stack.enter_context(Server(data_dir, database_url=url, workers=workers, extra_env=env))
         warm_up(server, signer)
-        profiler = _start_profiler(server, data_dir, args) if args.profile else None
-        result = load(server.url, requests_file, args.connections, args.duration, args.tool)
-        if profiler is not None:
-            profiler.wait(timeout=args.duration + 30)
-            result["profile"] = str(args.profile)
-        result["rss_mb"] = round(server.rss_mb(), 1)
-    result["stored"] = stored_rows(url) - 30  # minus the warm-up messages
-    return result
+        yield url, server
 
 
-def _start_profiler(server: Server, data_dir: Path, args) -> subprocess.Popen | None:
+def _start_profiler(server: Server, args) -> subprocess.Popen | None:
     """py-spy on the (first) server process for the load's duration, when py-spy is installed."""
     spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
     if not Path(spy).exists():
@@ -164,6 +190,7 @@ def report(results: list[dict]) -> bool:
             f"ratio app/bare on {r['db']}: {r['ratio']:.2f} (goal >= {GOAL}) {'MET' if met else 'NOT MET'}; "
             f"{app['requests']} acknowledged, {app['stored']} stored, app RSS {app['rss_mb']} MB"
         )
+        print(f"  req/s by round: bare {r['bare'].get('round_rps', [])}, app {app['round_rps']}")
         if app.get("wrapped"):
             print("  warning: the request file ran out and messages were re-sent; raise --count")
     return ok
@@ -176,8 +203,9 @@ def main() -> int:
     parser.add_argument("--pg-url", default=os.environ.get("MOU_TEST_DATABASE_URL", DEFAULT_PG))
     parser.add_argument("--workers", type=int, default=0, help="server processes (default 1 SQLite, 2 PG)")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--count", type=int, default=30_000, help="distinct signed requests to prepare")
+    parser.add_argument("--duration", type=float, default=12.0, help="seconds per target, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating bare/app rounds")
+    parser.add_argument("--count", type=int, default=45_000, help="distinct signed requests to prepare")
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--profile", type=Path, help="py-spy the app during its run into this file")
     parser.add_argument("--skip-bare", action="store_true", help="measure the app only (while profiling)")
@@ -188,17 +216,19 @@ def main() -> int:
     signer = SendGridSigner()
     with tempfile.TemporaryDirectory(prefix="mou-bench-") as tmp:
         work = Path(tmp)
-        requests_file = work / "requests.bin"
         started = time.monotonic()
-        write_requests(requests_file, args.count, signer)
+        # Each round its own distinct requests (the app never sees one twice; the bare endpoint the same).
+        files = [work / f"requests-{n}.bin" for n in range(args.rounds)]
+        for path in files:
+            write_requests(path, args.count // args.rounds, signer)
         print(
             f"prepared {args.count} signed requests "
-            f"({requests_file.stat().st_size // args.count} bytes each) "
+            f"({sum(f.stat().st_size for f in files) // args.count} bytes each) "
             f"in {time.monotonic() - started:.1f}s; load: {args.tool}, {args.connections} connections, "
-            f"{args.duration:.0f}s per target",
+            f"{args.duration:.0f}s per target in {args.rounds} alternating rounds",
             flush=True,
         )
-        results = [run_pair(kind, args, requests_file, signer, work) for kind in kinds]
+        results = [run_pair(kind, args, files, signer, work) for kind in kinds]
     return 0 if report(results) else 1
 
 
