@@ -153,12 +153,17 @@ def _calendar_date(phrase: str, base: date) -> date | None:
     return parsed.date() if parsed else None
 
 
+# Letters that case-insensitive matching takes for ASCII ones ("Frıday" matches "friday"): folded
+# before the date words are looked up by name.
+_ASCII_LOOKALIKES = str.maketrans({"\u0131": "i", "\u0130": "I", "\u017f": "s", "\u212a": "K"})
+
+
 def resolve_due(phrase: str | None, memo_date: date | None) -> date | None:
     """The date a time-frame phrase points to, counted from the memo's date (today when unknown)."""
     if not phrase:
         return None
     base = memo_date or date.today()
-    text = phrase.strip()
+    text = phrase.strip().translate(_ASCII_LOOKALIKES)
     if m := _ISO.search(text):
         try:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))

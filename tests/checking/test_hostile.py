@@ -8,12 +8,14 @@ import random
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from app.checking import Checklist, check_memo
 from app.checking.cli import check_jsonl
+from app.checking.nextstep import resolve_due
 
 ROOT = Path(__file__).resolve().parents[2]
 FIVE_MB = 5 * 1024 * 1024
@@ -91,3 +93,29 @@ def test_jsonl_hostile_records_answer_with_errors_not_crashes() -> None:
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(rows) == len(lines)
     assert all("error" in row for row in rows[:4]) and "elements" in rows[4]
+
+
+LOOKALIKE_DATES = [
+    ("by Frıday", date(2026, 11, 27)),  # dotless i
+    ("ſaturday", date(2026, 11, 28)),  # long s
+    ("by ſeptember", date(2027, 9, 30)),
+    ("next FRİDAY", date(2026, 12, 4)),  # dotted capital I
+    ("by the end of the weeK", date(2026, 11, 27)),  # Kelvin sign
+]
+
+
+@pytest.mark.parametrize(("phrase", "due"), LOOKALIKE_DATES)
+def test_letters_that_match_ascii_ones_resolve_like_them(phrase: str, due: date) -> None:
+    # Case-insensitive matching takes these for ASCII letters; looking the word up by name must too.
+    assert resolve_due(phrase, date(2026, 11, 23)) == due
+
+
+def test_lookalike_letters_in_a_memo_do_not_crash_the_full_check() -> None:
+    body = (
+        "Situation: 40 agents answer tickets by hand. Goals: cut response time to 2 hours. "
+        "Obstacles: no routing rules. Complications: the CFO signs off on any spend. "
+        "Next step: you will send the ticket export by Frıday."
+    )
+    checklist = check_memo(body, "text", "MOU", date(2026, 11, 23))
+    assert checklist.elements["next_step"].present
+    assert checklist.next_step_due == date(2026, 11, 27)
