@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlmodel import Session
 
 from app.models import InboundContent
@@ -37,8 +37,7 @@ def write_sqlite(cursor: Any, inbound_id: int, kind: str, data: bytes | bytearra
 
 
 def store(session: Session, inbound_id: int, kind: str, data: bytes | bytearray | memoryview) -> None:
-    """Store one message's bytes in the session's transaction (flushed)."""
-    session.flush()  # the message row first: the foreign key points at it
+    """Store one message's bytes in the session's transaction (its row, already flushed, has that id)."""
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         cursor = connection.connection.cursor()
@@ -53,21 +52,16 @@ def store(session: Session, inbound_id: int, kind: str, data: bytes | bytearray 
 def load(session: Session, inbound_id: int) -> tuple[str, bytes] | None:
     """(kind, bytes) of one message, or None when it has none."""
     connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        row = session.get(InboundContent, inbound_id)
-        return None if row is None else (row.kind, row.data)
-    found = session.execute(
-        select(InboundContent.kind, func.length(InboundContent.data)).where(
-            InboundContent.inbound_id == inbound_id
-        )
-    ).first()
+    sqlite = connection.dialect.name == "sqlite"
+    data = InboundContent.data
+    if sqlite:  # the bytes come with the query when small (the usual case), else by blob I/O below
+        data = case((func.length(InboundContent.data) <= STREAM_BYTES, InboundContent.data), else_=None)
+    where = InboundContent.inbound_id == inbound_id
+    found = session.execute(select(InboundContent.kind, data).where(where)).first()
     if found is None:
         return None
-    kind, size = found
-    if size <= STREAM_BYTES:
-        data = session.execute(
-            select(InboundContent.data).where(InboundContent.inbound_id == inbound_id)
-        ).scalar_one()
-        return kind, data
+    kind, value = found
+    if value is not None:
+        return kind, value
     with connection.connection.dbapi_connection.blobopen(_TABLE, "data", inbound_id, readonly=True) as blob:
         return kind, blob.read()  # read straight into one bytes object

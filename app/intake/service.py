@@ -59,15 +59,21 @@ def record_nonce(session: Session, provider: str, nonce: str) -> None:
         raise SignatureInvalid("This webhook token was already used (replay refused).") from None
 
 
-def find_duplicate(session: Session, inbound: InboundEmail) -> InboundMessage | None:
-    """An earlier copy: same provider id, or same Message-ID and content through any path."""
+def find_duplicate(
+    session: Session, inbound: InboundEmail, excluding: int | None = None
+) -> InboundMessage | None:
+    """The first copy of this email (other than row `excluding`): same provider id, or same Message-ID
+    and content through any path."""
     conditions = [InboundMessage.dedupe_key == inbound.dedupe_key]
-    if inbound.provider_id:
+    if inbound.provider_id:  # (a NULL id would match every row of the provider)
         conditions.append(
             (InboundMessage.provider == inbound.provider)
             & (InboundMessage.provider_id == inbound.provider_id)
         )
-    return session.exec(select(InboundMessage).where(or_(*conditions))).first()
+    copies = select(InboundMessage).where(or_(*conditions))
+    if excluding is not None:
+        copies = copies.where(InboundMessage.id != excluding)
+    return session.exec(copies.order_by(InboundMessage.id)).first()
 
 
 def _row_for(inbound: InboundEmail, settings: Settings) -> InboundMessage:
@@ -243,13 +249,8 @@ def claim_dedupe_key(session: Session, row: InboundMessage, inbound: InboundEmai
             session.add(row)
             session.flush()
     except IntegrityError:  # the UNIQUE constraint: another row has this email (or provider id)
-        same = [InboundMessage.dedupe_key == inbound.dedupe_key]
-        if inbound.provider_id:  # (a NULL id would match every row of the provider)
-            same_provider = InboundMessage.provider == row.provider
-            same.append(same_provider & (InboundMessage.provider_id == inbound.provider_id))
-        others = select(InboundMessage.id).where(or_(*same), InboundMessage.id != row.id)
-        first = session.exec(others.order_by(InboundMessage.id)).first()
-        return first or 0
+        first = find_duplicate(session, inbound, excluding=row.id)
+        return first.id if first is not None and first.id is not None else 0
     return None
 
 

@@ -82,9 +82,11 @@ def store_batch(db: Engine | Session, arrivals: Sequence[Arrival]) -> list[Recei
         rows = run(sql.insert, [_row(a, now) for a in kept])
         new = {id(a): row[0] for a, row in zip(kept, rows, strict=True) if row is not None}
         if dialect.name != "postgresql":  # PostgreSQL wrote the bodies in the same statement
+            cursor = conn.cursor()
             for arrival in kept:
                 if id(arrival) in new:
-                    content.write_sqlite(conn.cursor(), new[id(arrival)], content.REQUEST, arrival.body)
+                    content.write_sqlite(cursor, new[id(arrival)], content.REQUEST, arrival.body)
+            cursor.close()
         again = [a for a in kept if id(a) not in new]
         keys = [{"provider": a.provider, "provider_id": a.ingest.provider_id} for a in again]
         old = {id(a): row[0] for a, row in zip(again, run(sql.existing, keys), strict=True)}

@@ -36,7 +36,7 @@ class FormField:
     @property
     def value(self) -> bytes:
         """The value as its own bytes (a copy when `data` is a view)."""
-        return self.data if isinstance(self.data, bytes) else bytes(self.data)
+        return bytes(self.data)  # the same object when it already is bytes
 
 
 class Form:
