@@ -275,6 +275,11 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / 'mou.db').resolve()}"
 
 
+def pg_url_default() -> str:
+    """The PostgreSQL the benchmarks make their databases next to: MOU_TEST_DATABASE_URL, else local."""
+    return os.environ.get("MOU_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
 @contextlib.contextmanager
 def pg_database(base_url: str) -> Iterator[str]:
     """A new PostgreSQL database next to `base_url`, dropped afterwards."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import os
 import sys
 import tempfile
 import threading
@@ -35,13 +34,12 @@ from bench.benchlib import (
     Server,
     migrate,
     pg_database,
+    pg_url_default,
     raw_email,
     seed_rep,
     sendgrid_form,
     sqlite_url,
 )
-
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @dataclass
@@ -262,7 +260,7 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get("MOU_TEST_DATABASE_URL", DEFAULT_PG))
+    parser.add_argument("--pg-url", default=pg_url_default())
     args = parser.parse_args()
     log: list[str] = []
     database = pg_database(args.pg_url) if args.db == "postgresql" else contextlib.nullcontext()

@@ -37,13 +37,13 @@ from bench.benchlib import (
     Server,
     migrate,
     pg_database,
+    pg_url_default,
     signed_requests,
     sqlite_url,
 )
 
 GOAL = 0.6
 PATH = "/webhooks/inbound/sendgrid"
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def write_requests(path: Path, count: int, signer: SendGridSigner) -> None:
@@ -200,7 +200,7 @@ def main() -> int:
     """Command line entry."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get("MOU_TEST_DATABASE_URL", DEFAULT_PG))
+    parser.add_argument("--pg-url", default=pg_url_default())
     parser.add_argument("--workers", type=int, default=0, help="server processes (default 1 SQLite, 2 PG)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=float, default=12.0, help="seconds per target, over all rounds")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import os
 import sys
 import tempfile
 import time
@@ -36,13 +35,12 @@ from bench.benchlib import (
     free_port,
     migrate,
     pg_database,
+    pg_url_default,
     raw_email,
     seed_rep,
     sendgrid_form,
     sqlite_url,
 )
-
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @dataclass
@@ -140,7 +138,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--outage", type=float, default=20.0, help="seconds the SMTP server is down")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get("MOU_TEST_DATABASE_URL", DEFAULT_PG))
+    parser.add_argument("--pg-url", default=pg_url_default())
     args = parser.parse_args()
     database = pg_database(args.pg_url) if args.db == "postgresql" else contextlib.nullcontext()
     with tempfile.TemporaryDirectory(prefix="mou-outage-") as tmp, database as url:
