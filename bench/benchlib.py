@@ -252,6 +252,36 @@ def child_pids(pid: int) -> list[int]:
     return out
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes so far (one that is gone is left out)."""
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14 and 15 of stat)
+    return out
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings (a process started meanwhile counts from zero)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def postgres_pids() -> list[int]:
+    """The local PostgreSQL server's processes (postmaster, backends, writers), from /proc."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if stat.read_text().strip() == "postgres":
+                out.append(int(stat.parent.name))
+    return out
+
+
 def rss_kb(pid: int, key: str = "VmRSS") -> int:
     """VmRSS (or VmHWM, the peak) of a process in kB, 0 when it is gone."""
     try:

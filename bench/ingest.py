@@ -35,9 +35,12 @@ from bench.benchlib import (
     ROOT,
     SendGridSigner,
     Server,
+    cpu_seconds,
+    cpu_spent,
     migrate,
     pg_database,
     pg_url_default,
+    postgres_pids,
     signed_requests,
     sqlite_url,
 )
@@ -114,8 +117,8 @@ def run_pair(kind: str, args, request_files: list[Path], signer: SendGridSigner,
         rounds: dict[str, list[dict]] = {"bare": [], "app": []}
         for n in range(args.rounds):
             if bare is not None:
-                rounds["bare"].append(load(bare.url, request_files[n], args.connections, seconds, args.tool))
-            rounds["app"].append(load(app.url, request_files[n], args.connections, seconds, args.tool))
+                rounds["bare"].append(_measured(bare, kind, request_files[n], seconds, args))
+            rounds["app"].append(_measured(app, kind, request_files[n], seconds, args))
         if profiler is not None:
             profiler.wait(timeout=args.duration + 30)
         results["app"] = _combined(rounds["app"])
@@ -124,6 +127,21 @@ def run_pair(kind: str, args, request_files: list[Path], signer: SendGridSigner,
     results["bare"] = _combined(rounds["bare"]) if rounds["bare"] else _NO_BARE
     results["ratio"] = results["app"]["rps"] / results["bare"]["rps"]
     return results
+
+
+def _measured(server: Server, kind: str, requests_file: Path, seconds: float, args) -> dict:
+    """One load round against a server, with the CPU seconds its processes and the database server
+    spent meanwhile (where a request's cost lies, whatever else the machine is doing)."""
+
+    def reading() -> tuple[dict[int, float], dict[int, float]]:
+        return cpu_seconds(server.pids()), cpu_seconds(postgres_pids() if kind == "postgresql" else [])
+
+    before = reading()
+    result = load(server.url, requests_file, args.connections, seconds, args.tool)
+    after = reading()
+    result["server_cpu"] = cpu_spent(before[0], after[0])
+    result["db_cpu"] = cpu_spent(before[1], after[1])
+    return result
 
 
 _NO_BARE = {"rps": float("nan"), "p50_ms": 0, "p99_ms": 0, "non2xx": 0, "socket_errors": 0}
@@ -135,6 +153,8 @@ def _combined(rounds: list[dict]) -> dict:
         key: sum(r.get(key, 0) for r in rounds) for key in ("requests", "non2xx", "socket_errors", "wrapped")
     }
     out["seconds"] = sum(r["seconds"] for r in rounds)
+    for key in ("server_cpu", "db_cpu"):  # CPU ms per request
+        out[key.replace("cpu", "ms")] = 1000 * sum(r[key] for r in rounds) / max(out["requests"], 1)
     out["rps"] = out["requests"] / out["seconds"]
     out["p50_ms"] = max(r["p50_ms"] for r in rounds)
     out["p99_ms"] = max(r["p99_ms"] for r in rounds)
@@ -191,6 +211,12 @@ def report(results: list[dict]) -> bool:
             f"{app['requests']} acknowledged, {app['stored']} stored, app RSS {app['rss_mb']} MB"
         )
         print(f"  req/s by round: bare {r['bare'].get('round_rps', [])}, app {app['round_rps']}")
+        cpu = ", ".join(
+            f"{name} {r[name]['server_ms']:.2f} server + {r[name]['db_ms']:.2f} database"
+            for name in ("bare", "app")
+            if "server_ms" in r[name]
+        )
+        print(f"  CPU ms per request: {cpu}")
         if app.get("wrapped"):
             print("  warning: the request file ran out and messages were re-sent; raise --count")
     return ok
