@@ -5,7 +5,9 @@ be lost; what changes is that one commit (SQLite: one WAL write and lock; Postgr
 thread hop and two round trips) serves every request the server had in hand, instead of one each.
 
 SQLite flushes inline on the event loop (a local call) once the requests already received have
-been read; PostgreSQL flushes in a worker thread while the next batch gathers.
+been read; PostgreSQL flushes in worker threads, up to MAX_IN_FLIGHT batches at once (each on its own
+pooled connection), while the next batch gathers: the event loop keeps reading requests instead of
+waiting for one round trip and fsync at a time.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from app.intake.store import Arrival, Receipt, store_batch
 
 MAX_BATCH = 128
 MAX_BATCH_BYTES = 32 << 20  # a batch of large bodies is cut early: one transaction stays bounded
+MAX_IN_FLIGHT = 3  # PostgreSQL batches committing at once (store_batch orders its rows: no deadlock)
 
 
 @dataclass
@@ -36,16 +39,19 @@ class GroupCommitter:
         self.engine = engine
         self.inline = engine.dialect.name == "sqlite"
         self.waiting: list[_Waiting] = []
-        self.flusher: asyncio.Task[None] | None = None
+        self.limit = 1 if self.inline else MAX_IN_FLIGHT
+        self.flushers: set[asyncio.Task[None]] = set()
 
     async def store(self, arrival: Arrival) -> Receipt:
         """Queue one request for the next commit and wait for it (SignatureInvalid on a replay)."""
         item = _Waiting(arrival)
         self.waiting.append(item)
-        if self.flusher is None:
+        if len(self.flushers) < self.limit:
             # The task's first step runs after the callbacks already queued: the requests read in
             # this loop turn join the batch.
-            self.flusher = asyncio.get_running_loop().create_task(self._flush())
+            task = asyncio.get_running_loop().create_task(self._flush())
+            self.flushers.add(task)
+            task.add_done_callback(self.flushers.discard)  # also when cancelled before it started
         return await item.done
 
     async def _flush(self) -> None:
@@ -61,8 +67,8 @@ class GroupCommitter:
                     _fail(items, exc)
                     continue
                 _resolve(items, outcomes)
-        finally:
-            self.flusher = None
+        finally:  # at once, not in a later callback: a request queued next must find room to start one
+            self.flushers.discard(asyncio.current_task())  # type: ignore[arg-type]
 
     def _take(self) -> tuple[list[_Waiting], list[Arrival]]:
         count, size = 0, 0

@@ -2,10 +2,10 @@
 before the 2xx.
 
 Requests are stored in batches: one transaction, one commit (one WAL write; on PostgreSQL one fsync
-and, with the statements pipelined, two round trips) for every request that arrived meanwhile
-(committer.py gathers them); each is answered only after the commit that holds it. The SQL is
-compiled once per dialect by SQLAlchemy and run on the driver's connection, so a request only binds
-its values.
+and one statement, in one round trip) for every request that arrived meanwhile (committer.py gathers
+them); each is answered only after the commit that holds it. Statements run on the driver's
+connection: SQLite's are compiled once by SQLAlchemy, so a request only binds its values;
+PostgreSQL's batch statement takes every request's values as arrays.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, literal_column, select
-from sqlalchemy.dialects import postgresql, sqlite
+from psycopg.types.json import Jsonb
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlmodel import Session
 
@@ -71,29 +72,133 @@ def store_batch(db: Engine | Session, arrivals: Sequence[Arrival]) -> list[Recei
     `db` is the engine (webhooks: a pooled driver connection) or a Session (tests, SES: inside the
     session's transaction). A database error fails the whole batch, and nothing of it is kept."""
     dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
+    if dialect.name == "postgresql":
+        return _store_postgresql(db, arrivals)
     sql = _statements(dialect)
     now = utcnow()
     with _transaction(db) as (conn, tx):
-        run = _runner(conn, dialect)
+        cursor = conn.cursor()
+        run = functools.partial(_run, cursor)
         nonced = [a for a in arrivals if a.nonce]
         used = run(sql.nonce, [{"provider": a.provider, "nonce": a.nonce, "seen_at": now} for a in nonced])
         refused = {id(a) for a, row in zip(nonced, used, strict=True) if row is None}
         kept = [a for a in arrivals if id(a) not in refused]
         rows = run(sql.insert, [_row(a, now) for a in kept])
         new = {id(a): row[0] for a, row in zip(kept, rows, strict=True) if row is not None}
-        if dialect.name != "postgresql":  # PostgreSQL wrote the bodies in the same statement
-            cursor = conn.cursor()
-            for arrival in kept:
-                if id(arrival) in new:
-                    content.write_sqlite(cursor, new[id(arrival)], content.REQUEST, arrival.body)
-            cursor.close()
+        for arrival in kept:
+            if id(arrival) in new:
+                content.write_sqlite(cursor, new[id(arrival)], content.REQUEST, arrival.body)
         again = [a for a in kept if id(a) not in new]
         keys = [{"provider": a.provider, "provider_id": a.ingest.provider_id} for a in again]
         old = {id(a): row[0] for a, row in zip(again, run(sql.existing, keys), strict=True)}
+        cursor.close()
         tx.commit()
     receipts = {key: Receipt(row_id, True) for key, row_id in new.items()}
     receipts.update({key: Receipt(row_id, False) for key, row_id in old.items()})
     return [receipts.get(id(a)) or SignatureInvalid(REPLAY) for a in arrivals]
+
+
+def _run(cursor: Any, statement: _Compiled, values: list[dict[str, Any]]) -> list[Any]:
+    """Run one statement per set of values; the first row each returned (or None), in order."""
+    out = []
+    for v in values:
+        cursor.execute(statement.text, statement.bind(**v))
+        out.append(cursor.fetchone())
+    return out
+
+
+# PostgreSQL: the whole batch in one statement (one round trip, and in autocommit no separate COMMIT).
+# Each request's row id is drawn first, so the bodies and the answer can be matched to the rows
+# inserted; nonces, then rows, are inserted in one global order, so concurrent batches that hold the
+# same keys wait for each other instead of deadlocking. A request whose nonce was already used is not
+# stored; one whose provider id is already stored (a redelivery) inserts nothing.
+_PG_BATCH = """
+WITH given AS MATERIALIZED (
+    SELECT nextval(pg_get_serial_sequence('inbound_message', 'id'))::integer AS id, g.*
+    FROM unnest(%(provider)b::varchar[], %(provider_id)b::varchar[], %(nonce)b::varchar[],
+                %(headers)b::jsonb[], %(data)b::bytea[])
+         WITH ORDINALITY AS g(provider, provider_id, nonce, headers, data, ord)
+), fresh AS (
+    INSERT INTO webhook_nonce (provider, nonce, seen_at)
+    SELECT provider, nonce, %(now)b FROM given WHERE nonce IS NOT NULL ORDER BY provider, nonce
+    ON CONFLICT (provider, nonce) DO NOTHING
+    RETURNING provider, nonce
+), admitted AS (
+    SELECT * FROM given
+    WHERE nonce IS NULL OR (provider, nonce) IN (SELECT provider, nonce FROM fresh)
+), new_row AS (
+    INSERT INTO inbound_message (id, provider, provider_id, request_headers, received_at, envelope_to,
+                                 subject, envelope_from, status, detail, attempts)
+    SELECT id, provider, provider_id, headers, %(now)b, '[]', '', '', 'received', '', 0
+    FROM admitted ORDER BY provider, provider_id
+    ON CONFLICT (provider, provider_id) DO NOTHING
+    RETURNING id
+), body AS (
+    INSERT INTO inbound_content (inbound_id, kind, data)
+    SELECT id, 'request', data FROM admitted JOIN new_row USING (id)
+)
+SELECT given.ord, new_row.id, admitted.id IS NOT NULL FROM given
+LEFT JOIN admitted USING (id) LEFT JOIN new_row USING (id)
+ORDER BY given.ord
+"""
+_PG_EXISTING = (
+    "SELECT provider, provider_id, id FROM inbound_message "
+    "WHERE (provider, provider_id) IN "
+    "(SELECT * FROM unnest(%(provider)s::varchar[], %(provider_id)s::varchar[]))"
+)
+
+
+def _store_postgresql(db: Engine | Session, arrivals: Sequence[Arrival]) -> list[Receipt | SignatureInvalid]:
+    outcomes: list[Receipt | SignatureInvalid | None] = [None] * len(arrivals)
+    seen: set[tuple[str, str]] = set()
+    sent: list[int] = []  # indexes of the arrivals in the statement
+    for index, arrival in enumerate(arrivals):
+        key = (arrival.provider, arrival.nonce or "")
+        if arrival.nonce and key in seen:  # the same one-use token twice in this batch
+            outcomes[index] = SignatureInvalid(REPLAY)
+            continue
+        seen.add(key)
+        sent.append(index)
+    batch = [arrivals[i] for i in sent]
+    values = {
+        "provider": [a.provider for a in batch],
+        "provider_id": [a.ingest.provider_id for a in batch],
+        "nonce": [a.nonce for a in batch],
+        "headers": [Jsonb(a.ingest.headers) for a in batch],
+        "data": [a.body for a in batch],
+        "now": utcnow(),
+    }
+    with _transaction(db) as (conn, tx):
+        autocommit = not isinstance(db, Session) and not conn.autocommit
+        if autocommit:  # one statement: it commits on its own, no BEGIN and COMMIT round trips
+            conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                rows = cursor.execute(_PG_BATCH, values).fetchall()
+                again = [
+                    (ord_, i)
+                    for (ord_, row_id, admitted), i in zip(rows, sent, strict=True)
+                    if admitted and row_id is None
+                ]
+                for (_, row_id, admitted), index in zip(rows, sent, strict=True):
+                    if row_id is not None:
+                        outcomes[index] = Receipt(row_id, True)
+                    elif not admitted:
+                        outcomes[index] = SignatureInvalid(REPLAY)
+                if again:  # redeliveries: the rows already stored (or stored by this very statement)
+                    keys = [(arrivals[i].provider, arrivals[i].ingest.provider_id) for _, i in again]
+                    found = cursor.execute(
+                        _PG_EXISTING, {"provider": [k[0] for k in keys], "provider_id": [k[1] for k in keys]}
+                    ).fetchall()
+                    ids = {(p, pid): row_id for p, pid, row_id in found}
+                    for key, (_, index) in zip(keys, again, strict=True):
+                        outcomes[index] = Receipt(ids[key], False)
+            if not autocommit:
+                tx.commit()
+        finally:
+            if autocommit:
+                conn.autocommit = False
+    return outcomes  # type: ignore[return-value]
 
 
 def _row(arrival: Arrival, now: Any) -> dict[str, Any]:
@@ -105,28 +210,6 @@ def _row(arrival: Arrival, now: Any) -> dict[str, Any]:
         "received_at": now,
         "data": arrival.body,
     }
-
-
-def _runner(conn: Any, dialect: Dialect) -> Callable[[_Compiled, list[dict[str, Any]]], list[Any]]:
-    """Run one statement per set of values; the first row each returned (or None), in order."""
-
-    def run(statement: _Compiled, values: list[dict[str, Any]]) -> list[Any]:
-        if not values:
-            return []
-        if dialect.name == "postgresql":  # pipelined: one round trip for the whole batch
-            with conn.pipeline():
-                cursors = [conn.cursor() for _ in values]
-                for cursor, v in zip(cursors, values, strict=True):
-                    cursor.execute(statement.text, statement.bind(**v))
-            return [cursor.fetchone() for cursor in cursors]
-        cursor = conn.cursor()
-        out = []
-        for v in values:
-            cursor.execute(statement.text, statement.bind(**v))
-            out.append(cursor.fetchone())
-        return out
-
-    return run
 
 
 @contextmanager
@@ -189,23 +272,17 @@ def _binds(table: Any, keys: Sequence[str]) -> dict[str, Any]:
 
 @functools.cache
 def _statements(dialect: Dialect) -> _Statements:
-    # Conflicts insert nothing and return no row: a redelivery (same provider id) or a used nonce.
-    module = postgresql if dialect.name == "postgresql" else sqlite
+    """SQLite's statements. Conflicts insert nothing and return no row: a redelivery (same provider
+    id) or a used nonce."""
     row_keys = [*_ROW_DEFAULTS, "provider", "provider_id", "request_headers", "received_at"]
     once = (
-        module.insert(_INBOUND)
+        sqlite.insert(_INBOUND)
         .values(_binds(_INBOUND, row_keys))
         .on_conflict_do_nothing(index_elements=[_INBOUND.c.provider, _INBOUND.c.provider_id])
         .returning(_INBOUND.c.id)
     )
-    if dialect.name == "postgresql":  # the body goes in the same statement, keyed by the new row's id
-        new_row = once.cte("new_row")
-        body = bindparam("data", type_=_CONTENT.c.data.type)
-        picked = select(new_row.c.id, literal_column(f"'{content.REQUEST}'"), body)
-        once = insert(_CONTENT).from_select(["inbound_id", "kind", "data"], picked)
-        once = once.returning(_CONTENT.c.inbound_id)
     nonce = (
-        module.insert(_NONCE)
+        sqlite.insert(_NONCE)
         .values(_binds(_NONCE, ["provider", "nonce", "seen_at"]))
         .on_conflict_do_nothing(index_elements=[_NONCE.c.provider, _NONCE.c.nonce])
         .returning(_NONCE.c.id)

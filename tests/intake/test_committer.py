@@ -4,6 +4,9 @@ commit, each still gets its own receipt (or refusal), and a failed commit fails 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +16,7 @@ from app.db import make_engine
 from app.intake import committer, content
 from app.intake.errors import SignatureInvalid
 from app.intake.ingest import Ingest
-from app.intake.store import Arrival
+from app.intake.store import Arrival, store_batch
 from app.models import InboundContent, InboundMessage
 
 
@@ -101,3 +104,77 @@ def test_large_bodies_are_cut_into_bounded_batches(fresh_engine, batches):
     assert batches == [1, 1, 1]
     assert all(len(_stored(fresh_engine)[r.id]) == big for r in receipts)
     assert big > content.STREAM_BYTES  # (on SQLite, streamed in through blob I/O)
+
+
+def test_postgresql_batches_commit_side_by_side(make_database, tmp_path, monkeypatch):
+    engine = make_engine(
+        Settings(_env_file=None, database_url=make_database("postgresql"), data_dir=tmp_path)
+    )
+    in_flight, most = 0, 0
+    lock = threading.Lock()
+    real = committer.store_batch
+
+    def slow(db, arrivals):
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        time.sleep(0.05)  # long enough for the next requests to start their own batch
+        try:
+            return real(db, arrivals)
+        finally:
+            with lock:
+                in_flight -= 1
+
+    monkeypatch.setattr(committer, "store_batch", slow)
+
+    async def staggered() -> list:
+        group = committer.GroupCommitter(engine)
+        tasks = []
+        for n in range(12):
+            tasks.append(asyncio.ensure_future(group.store(_arrival(n, provider_id=f"pm-{n}"))))
+            await asyncio.sleep(0.01)
+        return await asyncio.gather(*tasks)
+
+    receipts = asyncio.run(staggered())
+    engine.dispose()
+    assert most == committer.MAX_IN_FLIGHT
+    assert all(r.created for r in receipts) and len({r.id for r in receipts}) == 12
+
+
+def test_concurrent_batches_with_the_same_keys_neither_deadlock_nor_store_twice(make_database, tmp_path):
+    """Two batches at once, holding the same provider ids and nonces in opposite orders: one stores
+    each message and takes each token, the other sees redeliveries and replays, and neither waits
+    forever on the other."""
+    engine = make_engine(
+        Settings(_env_file=None, database_url=make_database("postgresql"), data_dir=tmp_path)
+    )
+    rounds, size = 2, 3000  # batches big enough to overlap in time
+    for round_ in range(rounds):
+        ids = [f"pm-{round_}-{n:03}" for n in range(size)]
+        tokens = [f"tok-{round_}-{n:03}" for n in range(size)]
+        forward = [_arrival(n, provider_id=i) for n, i in enumerate(ids)]
+        forward += [_arrival(n, nonce=t) for n, t in enumerate(tokens)]
+        backward = list(reversed([_arrival(n, provider_id=i) for n, i in enumerate(ids)]))
+        backward += [_arrival(n, nonce=t) for n, t in reversed(list(enumerate(tokens)))]
+        barrier = threading.Barrier(2)
+
+        def store(arrivals, barrier=barrier):
+            barrier.wait()
+            return store_batch(engine, arrivals)
+
+        with ThreadPoolExecutor(2) as pool:
+            one, two = pool.map(store, [forward, backward])
+        by_key = {}
+        for arrival, outcome in [*zip(forward, one, strict=True), *zip(backward, two, strict=True)]:
+            by_key.setdefault(arrival.nonce or arrival.ingest.provider_id, []).append(outcome)
+        for key in ids:  # one created, one redelivery pointing at the same row
+            first, second = by_key[key]
+            assert {first.created, second.created} == {True, False} and first.id == second.id
+        for key in tokens:  # one stored, one refused as a replay
+            assert sum(isinstance(o, SignatureInvalid) for o in by_key[key]) == 1
+    with engine.connect() as conn:
+        assert (
+            conn.execute(select(func.count()).select_from(InboundMessage)).scalar_one() == rounds * 2 * size
+        )
+    engine.dispose()
