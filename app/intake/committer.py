@@ -13,16 +13,19 @@ waiting for one round trip and fsync at a time.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 import anyio.to_thread
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import PoolProxiedConnection
 
 from app.intake.errors import SignatureInvalid
 from app.intake.store import Arrival, Receipt, store_batch
 
 MAX_BATCH = 128
 MAX_BATCH_BYTES = 32 << 20  # a batch of large bodies is cut early: one transaction stays bounded
+IDLE_SECONDS = 10.0  # a kept PostgreSQL connection idle longer than this goes back to the pool
 MAX_IN_FLIGHT = 3  # PostgreSQL batches committing at once (store_batch orders its rows: no deadlock)
 
 
@@ -41,6 +44,7 @@ class GroupCommitter:
         self.waiting: list[_Waiting] = []
         self.limit = 1 if self.inline else MAX_IN_FLIGHT
         self.flushers: set[asyncio.Task[None]] = set()
+        self.idle: list[tuple[PoolProxiedConnection, float]] = []  # most recently used first
 
     async def store(self, arrival: Arrival) -> Receipt:
         """Queue one request for the next commit and wait for it (SignatureInvalid on a replay)."""
@@ -62,13 +66,29 @@ class GroupCommitter:
                     if self.inline:
                         outcomes = store_batch(self.engine, batch)
                     else:  # new requests gather for the next batch while this one commits
-                        outcomes = await anyio.to_thread.run_sync(store_batch, self.engine, batch)
+                        outcomes = await self._store_in_thread(batch)
                 except Exception as exc:  # the whole batch failed: every request gets the error (5xx)
                     _fail(items, exc)
                     continue
                 _resolve(items, outcomes)
         finally:  # at once, not in a later callback: a request queued next must find room to start one
             self.flushers.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+    async def _store_in_thread(self, batch: list[Arrival]) -> list[Receipt | SignatureInvalid]:
+        """PostgreSQL: store on a connection this committer keeps between batches (no pool checkout
+        and liveness round trip per batch). One that fails is discarded; one left idle for a while
+        goes back to the pool, which checks it before its next use."""
+        now = time.monotonic()
+        while self.idle and now - self.idle[-1][1] > IDLE_SECONDS:
+            self.idle.pop()[0].close()  # the oldest are at the end
+        raw = self.idle.pop(0)[0] if self.idle else self.engine.raw_connection()
+        try:
+            outcomes = await anyio.to_thread.run_sync(store_batch, self.engine, batch, raw.dbapi_connection)
+        except BaseException:
+            raw.invalidate()
+            raise
+        self.idle.insert(0, (raw, time.monotonic()))
+        return outcomes
 
     def _take(self) -> tuple[list[_Waiting], list[Arrival]]:
         count, size = 0, 0

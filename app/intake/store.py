@@ -11,12 +11,12 @@ PostgreSQL's batch statement takes every request's values as arrays.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect, Engine
@@ -65,15 +65,24 @@ def store_request(
     return outcome
 
 
-def store_batch(db: Engine | Session, arrivals: Sequence[Arrival]) -> list[Receipt | SignatureInvalid]:
+def store_batch(
+    db: Engine | Session, arrivals: Sequence[Arrival], connection: Any = None
+) -> list[Receipt | SignatureInvalid]:
     """Store requests in one transaction, committed on return; per request its receipt, or the
     refusal of a nonce already used (by an earlier request or one before it in this batch).
 
-    `db` is the engine (webhooks: a pooled driver connection) or a Session (tests, SES: inside the
-    session's transaction). A database error fails the whole batch, and nothing of it is kept."""
+    `db` is the engine (webhooks: a pooled driver connection, or on PostgreSQL the psycopg
+    `connection` the caller keeps) or a Session (tests, SES: inside the session's transaction). A
+    database error fails the whole batch, and nothing of it is kept."""
     dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
+    if connection is not None:  # a PostgreSQL connection the caller keeps (committer.py)
+        return _store_postgresql(connection, False, arrivals)
     if dialect.name == "postgresql":
-        return _store_postgresql(db, arrivals)
+        with _transaction(db) as (conn, tx):
+            outcomes = _store_postgresql(conn, isinstance(db, Session), arrivals)
+            if isinstance(db, Session):
+                tx.commit()
+        return outcomes
     sql = _statements(dialect)
     now = utcnow()
     with _transaction(db) as (conn, tx):
@@ -107,20 +116,22 @@ def _run(cursor: Any, statement: _Compiled, values: list[dict[str, Any]]) -> lis
     return out
 
 
-# PostgreSQL: the whole batch in one statement (one round trip, and in autocommit no separate COMMIT).
+# PostgreSQL: the whole batch in one statement (one round trip, and in autocommit no separate COMMIT),
+# from two parameters: the requests' fields as one JSON array and their bodies as one bytea array.
 # Each request's row id is drawn first, so the bodies and the answer can be matched to the rows
 # inserted; nonces, then rows, are inserted in one global order, so concurrent batches that hold the
 # same keys wait for each other instead of deadlocking. A request whose nonce was already used is not
 # stored; one whose provider id is already stored (a redelivery) inserts nothing.
 _PG_BATCH = """
 WITH given AS MATERIALIZED (
-    SELECT nextval(pg_get_serial_sequence('inbound_message', 'id'))::integer AS id, g.*
-    FROM unnest(%(provider)b::varchar[], %(provider_id)b::varchar[], %(nonce)b::varchar[],
-                %(headers)b::jsonb[], %(data)b::bytea[])
-         WITH ORDINALITY AS g(provider, provider_id, nonce, headers, data, ord)
+    SELECT nextval(pg_get_serial_sequence('inbound_message', 'id'))::integer AS id,
+           m.item->>0 AS provider, m.item->>1 AS provider_id, m.item->>2 AS nonce,
+           m.item->3 AS headers, b.data, m.ord
+    FROM jsonb_array_elements(%(fields)s::jsonb) WITH ORDINALITY AS m(item, ord)
+    JOIN unnest(%(data)b::bytea[]) WITH ORDINALITY AS b(data, ord) USING (ord)
 ), fresh AS (
     INSERT INTO webhook_nonce (provider, nonce, seen_at)
-    SELECT provider, nonce, %(now)b FROM given WHERE nonce IS NOT NULL ORDER BY provider, nonce
+    SELECT provider, nonce, %(now)s FROM given WHERE nonce IS NOT NULL ORDER BY provider, nonce
     ON CONFLICT (provider, nonce) DO NOTHING
     RETURNING provider, nonce
 ), admitted AS (
@@ -129,7 +140,7 @@ WITH given AS MATERIALIZED (
 ), new_row AS (
     INSERT INTO inbound_message (id, provider, provider_id, request_headers, received_at, envelope_to,
                                  subject, envelope_from, status, detail, attempts)
-    SELECT id, provider, provider_id, headers, %(now)b, '[]', '', '', 'received', '', 0
+    SELECT id, provider, provider_id, NULLIF(headers, 'null'), %(now)s, '[]', '', '', 'received', '', 0
     FROM admitted ORDER BY provider, provider_id
     ON CONFLICT (provider, provider_id) DO NOTHING
     RETURNING id
@@ -137,68 +148,60 @@ WITH given AS MATERIALIZED (
     INSERT INTO inbound_content (inbound_id, kind, data)
     SELECT id, 'request', data FROM admitted JOIN new_row USING (id)
 )
-SELECT given.ord, new_row.id, admitted.id IS NOT NULL FROM given
+SELECT new_row.id, admitted.id IS NOT NULL FROM given
 LEFT JOIN admitted USING (id) LEFT JOIN new_row USING (id)
 ORDER BY given.ord
 """
 _PG_EXISTING = (
-    "SELECT provider, provider_id, id FROM inbound_message "
-    "WHERE (provider, provider_id) IN "
-    "(SELECT * FROM unnest(%(provider)s::varchar[], %(provider_id)s::varchar[]))"
+    "SELECT provider, provider_id, id FROM inbound_message WHERE (provider, provider_id) IN "
+    "(SELECT item->>0, item->>1 FROM jsonb_array_elements(%s::jsonb) AS k(item))"
 )
 
 
-def _store_postgresql(db: Engine | Session, arrivals: Sequence[Arrival]) -> list[Receipt | SignatureInvalid]:
+def _store_postgresql(conn: Any, in_transaction: bool, arrivals: Sequence[Arrival]) -> list[Any]:
+    """Run the batch on a psycopg connection: in the caller's transaction, or else in autocommit (one
+    statement commits on its own: no BEGIN and COMMIT round trips)."""
     outcomes: list[Receipt | SignatureInvalid | None] = [None] * len(arrivals)
-    seen: set[tuple[str, str]] = set()
-    sent: list[int] = []  # indexes of the arrivals in the statement
+    tokens: set[tuple[str, str]] = set()
+    sent: list[int] = []  # the arrivals in the statement, by index
     for index, arrival in enumerate(arrivals):
-        key = (arrival.provider, arrival.nonce or "")
-        if arrival.nonce and key in seen:  # the same one-use token twice in this batch
+        token = (arrival.provider, arrival.nonce or "")
+        if arrival.nonce and token in tokens:  # the same one-use token twice in this batch
             outcomes[index] = SignatureInvalid(REPLAY)
             continue
-        seen.add(key)
+        tokens.add(token)
         sent.append(index)
     batch = [arrivals[i] for i in sent]
     values = {
-        "provider": [a.provider for a in batch],
-        "provider_id": [a.ingest.provider_id for a in batch],
-        "nonce": [a.nonce for a in batch],
-        "headers": [Jsonb(a.ingest.headers) for a in batch],
+        "fields": json.dumps([[a.provider, a.ingest.provider_id, a.nonce, a.ingest.headers] for a in batch]),
         "data": [a.body for a in batch],
         "now": utcnow(),
     }
-    with _transaction(db) as (conn, tx):
-        autocommit = not isinstance(db, Session) and not conn.autocommit
-        if autocommit:  # one statement: it commits on its own, no BEGIN and COMMIT round trips
-            conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                rows = cursor.execute(_PG_BATCH, values).fetchall()
-                again = [
-                    (ord_, i)
-                    for (ord_, row_id, admitted), i in zip(rows, sent, strict=True)
-                    if admitted and row_id is None
-                ]
-                for (_, row_id, admitted), index in zip(rows, sent, strict=True):
-                    if row_id is not None:
-                        outcomes[index] = Receipt(row_id, True)
-                    elif not admitted:
-                        outcomes[index] = SignatureInvalid(REPLAY)
-                if again:  # redeliveries: the rows already stored (or stored by this very statement)
-                    keys = [(arrivals[i].provider, arrivals[i].ingest.provider_id) for _, i in again]
-                    found = cursor.execute(
-                        _PG_EXISTING, {"provider": [k[0] for k in keys], "provider_id": [k[1] for k in keys]}
-                    ).fetchall()
-                    ids = {(p, pid): row_id for p, pid, row_id in found}
-                    for key, (_, index) in zip(keys, again, strict=True):
-                        outcomes[index] = Receipt(ids[key], False)
-            if not autocommit:
-                tx.commit()
-        finally:
-            if autocommit:
-                conn.autocommit = False
-    return outcomes  # type: ignore[return-value]
+    autocommit = not in_transaction and not conn.autocommit
+    if autocommit:
+        conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            rows = cursor.execute(_PG_BATCH, values).fetchall()
+            again = []  # redeliveries: rows stored before (or by this very statement, a copy in the batch)
+            for (row_id, admitted), index in zip(rows, sent, strict=True):
+                if row_id is not None:
+                    outcomes[index] = Receipt(row_id, True)
+                elif admitted:
+                    again.append(index)
+                else:
+                    outcomes[index] = SignatureInvalid(REPLAY)
+            if again:
+                keys = [[arrivals[i].provider, arrivals[i].ingest.provider_id] for i in again]
+                found = {
+                    (p, pid): row_id for p, pid, row_id in cursor.execute(_PG_EXISTING, [json.dumps(keys)])
+                }
+                for (provider, provider_id), index in zip(keys, again, strict=True):
+                    outcomes[index] = Receipt(found[(provider, provider_id)], False)
+    finally:
+        if autocommit:
+            conn.autocommit = False
+    return outcomes
 
 
 def _row(arrival: Arrival, now: Any) -> dict[str, Any]:

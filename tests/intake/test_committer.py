@@ -9,7 +9,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from psycopg import OperationalError
+from sqlalchemy import func, select, text
 
 from app.config import Settings
 from app.db import make_engine
@@ -35,9 +36,9 @@ def batches(monkeypatch):
     sizes: list[int] = []
     real = committer.store_batch
 
-    def counting(engine, arrivals):
+    def counting(engine, arrivals, connection=None):
         sizes.append(len(arrivals))
-        return real(engine, arrivals)
+        return real(engine, arrivals, connection)
 
     monkeypatch.setattr(committer, "store_batch", counting)
     return sizes
@@ -114,14 +115,14 @@ def test_postgresql_batches_commit_side_by_side(make_database, tmp_path, monkeyp
     lock = threading.Lock()
     real = committer.store_batch
 
-    def slow(db, arrivals):
+    def slow(db, arrivals, connection=None):
         nonlocal in_flight, most
         with lock:
             in_flight += 1
             most = max(most, in_flight)
         time.sleep(0.05)  # long enough for the next requests to start their own batch
         try:
-            return real(db, arrivals)
+            return real(db, arrivals, connection)
         finally:
             with lock:
                 in_flight -= 1
@@ -177,4 +178,41 @@ def test_concurrent_batches_with_the_same_keys_neither_deadlock_nor_store_twice(
         assert (
             conn.execute(select(func.count()).select_from(InboundMessage)).scalar_one() == rounds * 2 * size
         )
+    engine.dispose()
+
+
+def _terminate_kept_connection(engine, group: committer.GroupCommitter) -> None:
+    pid = group.idle[0][0].dbapi_connection.info.backend_pid
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+def test_a_kept_connection_that_died_fails_one_batch_and_is_replaced(make_database, tmp_path):
+    engine = make_engine(
+        Settings(_env_file=None, database_url=make_database("postgresql"), data_dir=tmp_path)
+    )
+    group = committer.GroupCommitter(engine)
+    first = asyncio.run(_gather(group, [_arrival(1, provider_id="pm-1")]))[0]
+    assert first.created and len(group.idle) == 1
+    _terminate_kept_connection(engine, group)  # e.g. the database restarted under load
+    failed = asyncio.run(_gather(group, [_arrival(2, provider_id="pm-2")]))[0]
+    assert isinstance(failed, OperationalError)  # a 5xx: the provider sends it again
+    again = asyncio.run(_gather(group, [_arrival(2, provider_id="pm-2")]))[0]
+    assert again.created
+    assert sorted(_stored(engine).values()) == [b"body 1", b"body 2"]
+    engine.dispose()
+
+
+def test_a_connection_kept_idle_too_long_goes_back_to_the_pool_which_checks_it(
+    make_database, tmp_path, monkeypatch
+):
+    engine = make_engine(
+        Settings(_env_file=None, database_url=make_database("postgresql"), data_dir=tmp_path)
+    )
+    group = committer.GroupCommitter(engine)
+    asyncio.run(_gather(group, [_arrival(1, provider_id="pm-1")]))
+    _terminate_kept_connection(engine, group)
+    monkeypatch.setattr(committer, "IDLE_SECONDS", 0.0)
+    later = asyncio.run(_gather(group, [_arrival(2, provider_id="pm-2")]))[0]
+    assert later.created  # the pool's liveness check replaced the dead connection
     engine.dispose()
