@@ -104,3 +104,20 @@ def test_migration_moves_bytes_out_and_back(blank_database):
         (1, b"email bytes", None),
         (2, None, b"request bytes"),
     ]
+
+
+def test_bodies_are_compressed_with_lz4_on_postgresql(make_database):
+    engine = create_engine(normalise_url(make_database("postgresql")))  # migrated to head
+    with engine.connect() as conn:
+        lz4 = conn.execute(
+            text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+        ).scalar_one()
+        method = conn.execute(
+            text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'inbound_content'::regclass AND attname = 'data'"
+            )
+        ).scalar_one()
+    engine.dispose()
+    assert lz4, "this PostgreSQL server is built without lz4"
+    assert method == "l"
