@@ -79,7 +79,9 @@ def _check_text(text: str, memo_date: date | None, want_due: bool, want_warnings
 
 
 def _field_units(kind: str, value: str) -> list[Unit]:
-    return [Unit(text=s, section=kind, bullet=False, index=i) for i, s in enumerate(split_sentences(value))]
+    return [
+        Unit(text=s, section=kind, bullet=False, position=i) for i, s in enumerate(split_sentences(value))
+    ]
 
 
 def _substantive(value: str) -> bool:

@@ -247,7 +247,9 @@ def _parse_headers(lines: list[str], start: int) -> tuple[dict[str, str], int]:
         i += 1
     while i < len(lines):
         m = _HDR_LINE.match(lines[i])
-        key = _HDR_KEYS.get(m.group(1).lower()) if m else None
+        if m is None:
+            break
+        key = _HDR_KEYS.get(m.group(1).lower())
         if not key or key in headers:
             break
         headers[key] = m.group(2).strip()

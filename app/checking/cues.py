@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from app.checking.fastre import Lowered
 from app.checking.lexicon import Lexicon, LexiconSet
@@ -22,7 +23,7 @@ WEEKDAYS = (
 )
 
 # Sentences that are about the memo itself, not the customer.
-META = re.compile(
+_META = re.compile(
     r"\b(?:let me know|correct (?:me|anything)|(?:got|get) (?:anything |it )?wrong|i(?:'ve| have)? missed|"
     r"misunderst|misstated|my (?:understanding|summary|notes|recap|take)|here(?:'s| is) (?:my|a|what)|"
     r"(?:quick|short) (?:recap|summary)|to recap|recapping|thanks?(?: you)?\b|thank you|appreciate|"
@@ -32,19 +33,19 @@ META = re.compile(
 )
 
 # The rep speaking about themselves or their company.
-REP_LEAD_IN = re.compile(
+REP_LEAD_IN: Final[re.Pattern[str]] = re.compile(
     r"^\W*(?:(?:as )?(?:i|we) (?:understand|heard|learned|noted|gather|saw|see|know|understood)(?: it)?|"
     r"(?:from )?what (?:i|we) (?:heard|understood|saw|learned)|i was (?:told|"
     r"surprised to hear))(?: that)?,?\s+",
     _I,
 )
 MONTH_RX = re.compile(r"\b" + MONTHS + r"\b")  # used on lower-cased text
-REP_VOICE = re.compile(
+_REP_VOICE = re.compile(
     r"^\W*(?:(?:as (?:a )?(?:quick )?(?:recap|discussed|promised|mentioned)|also|so|and|but|then|again|"
     r"overall|in short|finally|meanwhile|of course),?\s+)?(?:we|i|our|my|us)\b(?!\s+(?:both|all)\b)",
     _I,
 )
-VENDOR_OUTCOME = re.compile(
+_VENDOR_OUTCOME = re.compile(
     r"\b(?:our (?:platform|product|solution|tool|software|customers|clients|team|goal|aim|objective)|"
     r"we (?:typically|usually|help|can help|have helped)|(?:companies|agencies|firms|teams|customers|clients|"
     r"practices|schools|hospitals|retailers|banks) like yours)\b",
@@ -66,19 +67,19 @@ _BIZ_VERB = (
     r"treats?|sees|cares? for|designs?|manufactures?|plans?|ran|staffs?|renews?|reads?|writes?|"
     r"carries|stocks?|stores?|is (?:a|an)|are (?:a|an)|includes?|spans?|totall?ing|with)"
 )
-QUANTITY = re.compile(
+_QUANTITY = re.compile(
     r"(?<![\w/])(?:about |roughly |around |nearly |over |more than |almost |some |approximately |~)?"
     r"(?:\$\s?\d[\d,.]*\s?(?:[kmb]n?|million|billion)?|\d[\d,.]*\+?\s?(?:%|[kmb]\b|million|billion|thousand)?"
     r"[\s-]?(?:[a-z][\w-]+)|" + NUM_WORDS + r"\s[a-z][\w-]+)",
     _I,
 )
 SIT_STRONG = re.compile(r"\b" + _SUBJECT + r"\s+(?:\w+\s+){0,2}?" + _BIZ_VERB + r"\b")
-SIT_TEAM_OF = re.compile(
+_SIT_TEAM_OF = re.compile(
     r"\b(?:team|staff|crew|fleet|network|portfolio|office|group|department|company|firm|business) of "
     r"(?:about |roughly |around |over )?(?:\d|" + NUM_WORDS + r")",
     _I,
 )
-SIT_PROCESS = re.compile(
+_SIT_PROCESS = re.compile(
     r"\b(?:is|are|gets?|get|were|was)\s+(?:currently |still |all |mostly |usually |typically |then )?"
     r"(?:done|handled|managed|tracked|kept|booked|entered|keyed|printed|processed|scheduled|planned|run|"
     r"stored|recorded|set|assembled|submitted|collected|written|counted|maintained|placed|routed|built|"
@@ -93,7 +94,7 @@ SIT_PROCESS = re.compile(
 )
 
 # --- goals ---------------------------------------------------------------------------------------------
-GOAL_WANT = re.compile(
+_GOAL_WANT = re.compile(
     r"\b(?:you|you'd|you’d|you're|you’re|your (?:team|company|firm|group|organi[sz]ation|leadership|board|"
     r"business|department|office|district|goal|aim|objective|target|priority|"
     r"plan))\b[^.;:]{0,40}?\b(?:want(?:s|ed)?|would like|'d like|’d like|would love|'d love|’d love|hope|"
@@ -105,7 +106,7 @@ GOAL_WANT = re.compile(
     r"evaluate|look at|find out|get (?:a|more) (?:demo|sense|proposal|quote)))",
     _I,
 )
-GOAL_PHRASE = re.compile(
+_GOAL_PHRASE = re.compile(
     r"\b(?:(?:the|your|main|primary|key|overall) (?:goal|aim|objective|target|ambition|priority) (?:is|"
     r"was|would be)|"
     r"set a target|target of|success (?:for you )?(?:means|looks like|would (?:be|mean))|"
@@ -115,13 +116,13 @@ GOAL_PHRASE = re.compile(
     r"(?:a|an|one|every|all) \w+))",
     _I,
 )
-GOAL_TARGET = re.compile(
+_GOAL_TARGET = re.compile(
     r"\b(?:from (?:about |roughly |around )?[\d$][\w.,%$]* to (?:under |below |over |above )?[\d$]|"
     r"(?:to|by|under|below|above) (?:at least |less than |more than )?[\d$][\d,.]*\s?(?:%|percent|minutes|"
     r"hours|days|weeks|seconds)|in half|by half|halve|double)",
     _I,
 )
-GOAL_VERB_START = re.compile(
+_GOAL_VERB_START = re.compile(
     r"^(?:to )?(?:cut|reduce|raise|increase|grow|get|reach|hit|achieve|double|halve|move|launch|offer|give|"
     r"let|bring|make|stop|eliminate|improve|lower|shorten|automate|consolidate|replace|modernize|expand|"
     r"extend|standardi[sz]e|free|have|enable|deliver|provide|answer|fill|meet|close|publish|ship|open|"
@@ -197,7 +198,7 @@ COMP_WEAK = re.compile(
 )
 
 # --- the customer acting, with a time frame -------------------------------------------------------------
-CUSTOMER_ACTION = re.compile(
+_CUSTOMER_ACTION = re.compile(
     r"\b(?:you(?:'ll|’ll| will| are going to|'re going to| agreed to| plan to| promised to| offered to|"
     r"(?:'ve|’ve|'d|’d)? (?:said|mentioned|told me|offered|agreed|promised) (?:that )?you(?:'d|’d| would|"
     r" will|"
@@ -208,14 +209,14 @@ CUSTOMER_ACTION = re.compile(
     r"(?:proposal|demo|quote))",
     _I,
 )
-IMPERATIVE = re.compile(
+_IMPERATIVE = re.compile(
     r"^\W*(?:please\s+)?(?:send|share|confirm|forward|provide|review|schedule|set up|introduce|book|pull|"
     r"check|return|sign|complete|fill|ask|loop in|invite|get back|email|upload|export|gather|collect|"
     r"arrange|decide|choose|pick|nominate|identify|prepare|draft|circulate|bring|talk to|reach out|"
     r"connect (?:me|us)|compile)\b",
     _I,
 )
-TIMEFRAME = re.compile(
+_TIMEFRAME = re.compile(
     r"\b(?:(?:by|before|on|until|no later than|due)\s+(?:the\s+)?(?:end of\s+)?(?:this |next )?"
     r"(?:" + WEEKDAYS + r"|" + MONTHS + r"|week|month|quarter|year|q[1-4]|\d{1,2}(?:st|nd|rd|th)\b|"
     r"\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}|tomorrow|today|tonight|cob|eod|eow|eom|close of business|"
@@ -242,7 +243,7 @@ REP_CLAUSE_SPLIT = re.compile(
 )
 
 # --- placeholders -------------------------------------------------------------------------------------------
-PLACEHOLDER = re.compile(
+_PLACEHOLDER = re.compile(
     r"^\W*(?:tbd|tba|tbc|n/?a|none|nil|nothing|unknown|pending|\?+|-+|x+|\.\.\.|"
     r"to (?:be )?(?:discussed|determined|confirmed|covered|decided|defined|clarified|agreed|added|follow|"
     r"come)|"
@@ -259,20 +260,20 @@ PLACEHOLDER = re.compile(
 
 # Every use of these is a truth value or a position, so they run on lower-cased text without re.I, which
 # Python's regex engine matches several times faster (the same matches; see fastre.Lowered).
-META = Lowered(META)
-REP_VOICE = Lowered(REP_VOICE)
-VENDOR_OUTCOME = Lowered(VENDOR_OUTCOME)
-QUANTITY = Lowered(QUANTITY)
-SIT_TEAM_OF = Lowered(SIT_TEAM_OF)
-SIT_PROCESS = Lowered(SIT_PROCESS)
-GOAL_WANT = Lowered(GOAL_WANT)
-GOAL_PHRASE = Lowered(GOAL_PHRASE)
-GOAL_TARGET = Lowered(GOAL_TARGET)
-GOAL_VERB_START = Lowered(GOAL_VERB_START)
-CUSTOMER_ACTION = Lowered(CUSTOMER_ACTION)
-IMPERATIVE = Lowered(IMPERATIVE)
-TIMEFRAME = Lowered(TIMEFRAME)
-PLACEHOLDER = Lowered(PLACEHOLDER)
+META: Final[Lowered] = Lowered(_META)
+REP_VOICE: Final[Lowered] = Lowered(_REP_VOICE)
+VENDOR_OUTCOME: Final[Lowered] = Lowered(_VENDOR_OUTCOME)
+QUANTITY: Final[Lowered] = Lowered(_QUANTITY)
+SIT_TEAM_OF: Final[Lowered] = Lowered(_SIT_TEAM_OF)
+SIT_PROCESS: Final[Lowered] = Lowered(_SIT_PROCESS)
+GOAL_WANT: Final[Lowered] = Lowered(_GOAL_WANT)
+GOAL_PHRASE: Final[Lowered] = Lowered(_GOAL_PHRASE)
+GOAL_TARGET: Final[Lowered] = Lowered(_GOAL_TARGET)
+GOAL_VERB_START: Final[Lowered] = Lowered(_GOAL_VERB_START)
+CUSTOMER_ACTION: Final[Lowered] = Lowered(_CUSTOMER_ACTION)
+IMPERATIVE: Final[Lowered] = Lowered(_IMPERATIVE)
+TIMEFRAME: Final[Lowered] = Lowered(_TIMEFRAME)
+PLACEHOLDER: Final[Lowered] = Lowered(_PLACEHOLDER)
 
 # --- one pass per text ------------------------------------------------------------------------------------
 # The cue lexicons a sentence or clause is judged by, matched together word by word (see lexicon.py):
@@ -292,7 +293,16 @@ SIGNAL_NAMES = (
     "obs_strong", "obs_weak", "comp_strong", "comp_weak", "month",
     "meta", "vendor_outcome", "goal_want", "sit_team_of", "sit_process",
 )  # fmt: skip
-_SIGNAL_PATTERNS = (OBS_STRONG, OBS_WEAK, COMP_STRONG, COMP_WEAK, MONTH_RX, META, VENDOR_OUTCOME, GOAL_WANT)
+_SIGNAL_PATTERNS: tuple[re.Pattern[str] | Lowered, ...] = (
+    OBS_STRONG,
+    OBS_WEAK,
+    COMP_STRONG,
+    COMP_WEAK,
+    MONTH_RX,
+    META,
+    VENDOR_OUTCOME,
+    GOAL_WANT,
+)
 SIGNALS = LexiconSet(
     dict(zip(SIGNAL_NAMES, map(_lexicon, (*_SIGNAL_PATTERNS, SIT_TEAM_OF, SIT_PROCESS)), strict=True))
 )

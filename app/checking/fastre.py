@@ -43,9 +43,10 @@ def _exact(items: list) -> Strings | None:
         part = _exact_one(op, av)
         if part is None:
             return None
-        out = _product(out, part)
-        if out is None:
+        joined = _product(out, part)
+        if joined is None:
             return None
+        out = joined
     return out
 
 
@@ -96,11 +97,12 @@ def _windows(parts: list[Strings]) -> Strings | None:
     """The best-scoring product of consecutive parts (each part: the strings one item can match)."""
     best: Strings | None = None
     for i in range(len(parts)):
-        cur: Strings | None = frozenset([""])
+        cur: Strings = frozenset([""])
         for part in parts[i:]:
-            cur = _product(cur, part)
-            if cur is None:
+            joined = _product(cur, part)
+            if joined is None:
                 break
+            cur = joined
             if min(len(s) for s in cur) >= 2 and (best is None or _score(cur) > _score(best)):
                 best = cur
             if min(len(s) for s in cur) >= len(_HIT):

@@ -54,8 +54,9 @@ def _you(text: str) -> str:
 
 def hint_for(element: str, evidence: dict[str, str | None], action: str | None = None) -> str:
     """A specific question for a missing element, built from the evidence the memo does have."""
-    goal = goal_phrase(evidence["goals"]) if evidence.get("goals") else None
-    obstacle = _short(_you(evidence["obstacles"]), 10) if evidence.get("obstacles") else None
+    goals, obstacles = evidence.get("goals"), evidence.get("obstacles")
+    goal = goal_phrase(goals) if goals else None
+    obstacle = _short(_you(obstacles), 10) if obstacles else None
     if element == "obstacles":
         if goal:
             return f"What stands between you and {goal}?"

@@ -87,7 +87,7 @@ class _TextBuilder:
     # -- tree events ------------------------------------------------------
     def start(self, tag: str, style: str | None) -> None:
         """An element opens (its style attribute can hide it)."""
-        hidden = bool(style) and _HIDDEN_STYLE.search(style) is not None
+        hidden = bool(style and _HIDDEN_STYLE.search(style))
         self.stack.append(tag)
         if tag in _SKIP_TAGS or hidden or self.skip:
             self.skip += 1

@@ -18,6 +18,7 @@ import re
 from itertools import accumulate, compress
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
+from typing import Any
 
 from app.checking.fastre import _exact_one
 
@@ -335,7 +336,7 @@ class LexiconSet:
         toks = low.encode().translate(_ASCII_WORD_BYTES).decode().split(" ")
         found: list[list[tuple[int, int]]] = [[] for _ in self._lexicons]
         ends = [0] * len(self._lexicons)
-        ents = list(map(self._cache.get, toks))
+        ents: list[Any] = list(map(self._cache.get, toks))  # () or a pair per word: see _entries
         if None in ents:  # a word not met before
             ents = [self._entries(w) if e is None else e for e, w in zip(ents, toks, strict=True)]
         before = None

@@ -100,7 +100,7 @@ class Unit(NamedTuple):
     text: str
     section: str | None  # element heading kind, "rep_goals", "other" or None (unheaded)
     bullet: bool
-    index: int
+    position: int  # its place in the memo's list of units
 
 
 def _norm_label(label: str) -> str:
