@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Final
 
 from app.checking import cues
 from app.checking.cleanup import looks_like_html, memo_text
@@ -15,8 +16,8 @@ from app.checking.nextstep import action_phrase, find_next_step, resolve_due
 from app.checking.segment import Unit, segment, split_sentences
 from app.checking.stage import infer_stage
 
-MAX_CHARS = 200_000  # a memo is a page or two; the rest of a huge body cannot change the verdict
-EVIDENCE_CHARS = 200
+MAX_CHARS: Final = 200_000  # a memo is a page or two; the rest of a huge body cannot change the verdict
+EVIDENCE_CHARS: Final = 200
 
 
 def evidence_of(text: str) -> str:

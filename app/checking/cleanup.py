@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Final
 
 import ahocorasick
 
@@ -22,31 +23,31 @@ __all__ = [
 
 # --- quoted replies --------------------------------------------------------------------------------------
 
-_WROTE = re.compile(
+_WROTE: Final = re.compile(
     r"^\s*(?:On|Am|Le|El|Op|Il|Em|Den|På)\b.{0,300}?"
     r"(?:wrote|schrieb|a\s+écrit|escribió|escribio|schreef|ha\s+scritto|scrisse|escreveu|skrev)"
     r"(?:\s*:?\s*$|\s.{0,160}:\s*$)",
     re.I | re.S,
 )
-_WROTE_END = re.compile(
+_WROTE_END: Final = re.compile(
     r"(?:wrote|schrieb|écrit|escribió|schreef|scritto|escreveu|skrev)\b.{0,160}:\s*$", re.I
 )
-_ORIGINAL = re.compile(
+_ORIGINAL: Final = re.compile(
     r"^\s*-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|"
     r"Messaggio originale|Oorspronkelijk bericht|Mensagem original)\s*-{2,}\s*$",
     re.I,
 )
-_HDR_FROM = re.compile(r"^\s*\*?(?:From|Von|De|Da|Van|Från|Fra)\s*:\*?\s*\S", re.I)
-_HDR_OTHER = re.compile(
+_HDR_FROM: Final = re.compile(r"^\s*\*?(?:From|Von|De|Da|Van|Från|Fra)\s*:\*?\s*\S", re.I)
+_HDR_OTHER: Final = re.compile(
     r"^\s*\*?(?:Sent|Date|To|Subject|Cc|Gesendet|Datum|An|Betreff|Envoyé|Date|À|Objet|Enviado|Fecha|Para|"
     r"Asunto|Inviato|Data|A|Oggetto|Verzonden|Aan|Onderwerp|Skickat|Ämne|Sendt|Emne)\s*:",
     re.I,
 )
-_SEPARATOR = re.compile(r"^\s*(?:_{8,}|-{8,}|={8,})\s*$")
+_SEPARATOR: Final = re.compile(r"^\s*(?:_{8,}|-{8,}|={8,})\s*$")
 
 
 # Whole-text pre-checks: a per-line pattern that cannot match anywhere in the text is not tried line by line.
-_WROTE_ANY = re.compile(r"wrote|schrieb|écrit|escribi|schreef|scritto|escreveu|skrev", re.I)  # gated below
+_WROTE_ANY: Final = re.compile(r"wrote|schrieb|écrit|escribi|schreef|scritto|escreveu|skrev", re.I)
 
 
 def _any_header_line(lines: list[str]) -> bool:
@@ -89,8 +90,8 @@ def _wrote_spans(lines: list[str], i: int) -> int:
     return 0
 
 
-_ORIGINAL_GATE = Gated(_ORIGINAL)
-_WROTE_GATE = Gated(_WROTE_ANY)
+_ORIGINAL_GATE: Final = Gated(_ORIGINAL)
+_WROTE_GATE: Final = Gated(_WROTE_ANY)
 
 
 def strip_quoted(text: str, gates: frozenset[str] | None = None) -> str:
@@ -105,13 +106,13 @@ def strip_quoted(text: str, gates: frozenset[str] | None = None) -> str:
 
 # --- signatures -------------------------------------------------------------------------------------------
 
-_SENT_FROM = re.compile(
+_SENT_FROM: Final = re.compile(
     r"^\s*(?:Sent from my \w+|Sent from (?:Outlook|Mail|Yahoo Mail|Gmail)|Get Outlook for \w+|"
     r"Envoyé de mon \w+|Von meinem \w+ gesendet|Enviado desde mi \w+|Verzonden vanaf mijn \w+|"
     r"Inviato da(?:l mio)? \w+)",
     re.I,
 )
-_SIGN_OFF = re.compile(
+_SIGN_OFF: Final = re.compile(
     r"^\s*(?:best(?: regards| wishes)?|kind(?:est)? regards|warm(?:est)? regards|regards|many thanks|"
     r"thanks(?: again| so much| a lot)?|thank you(?: again)?|cheers|sincerely|yours(?: sincerely| truly)?|"
     r"all the best|talk soon|speak soon|take care|respectfully|with thanks|best,? regards|"
@@ -120,12 +121,14 @@ _SIGN_OFF = re.compile(
     r"cordiali saluti|distinti saluti|looking forward(?: to [\w' -]{1,40})?)\s*[,.!]?\s*(?:-+\s*\w+)?\s*$",
     re.I,
 )
-_GREETING = re.compile(r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|greetings)\b", re.I)
-_CONTACT = re.compile(
+_GREETING: Final = re.compile(
+    r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|greetings)\b", re.I
+)
+_CONTACT: Final = re.compile(
     r"@[\w-]+\.\w|https?://|www\.|\+?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{3,4}|\|\s|\b(?:tel|phone|mobile|cell|fax)\b",
     re.I,
 )
-_DISCLAIMER = re.compile(
+_DISCLAIMER: Final = re.compile(
     r"^\s*(?:\W*(?:confidentiality|disclaimer|legal notice|privileged (?:and|&) confidential|"
     r"important notice)\b|this (?:e-?mail|message|communication)(?: and any (?:attachments?|files))?"
     r"(?: \(.{0,40}\))? (?:is|are|may|contains?)\b|the information (?:contained )?in this (?:e-?mail|message)"
@@ -134,8 +137,8 @@ _DISCLAIMER = re.compile(
 )
 
 
-_SENT_FROM_GATE = Gated(_SENT_FROM)
-_DISCLAIMER_GATE = Gated(_DISCLAIMER)
+_SENT_FROM_GATE: Final = Gated(_SENT_FROM)
+_DISCLAIMER_GATE: Final = Gated(_DISCLAIMER)
 
 
 def _is_sign_off(line: str) -> bool:
@@ -211,7 +214,7 @@ class Forwarded:
     body: str = ""
 
 
-_FWD_MARKER = re.compile(
+_FWD_MARKER: Final = re.compile(
     r"^\s*(?:-{2,}\s*(?:Forwarded message|Forwarded e-?mail|Weitergeleitete Nachricht|Message transféré|"
     r"Mensaje reenviado|Messaggio inoltrato|Doorgestuurd bericht|Mensagem encaminhada|"
     r"Vidarebefordrat meddelande)\s*-{2,}|"
@@ -219,11 +222,11 @@ _FWD_MARKER = re.compile(
     r"Inicio del mensaje reenviado:|Inizio messaggio inoltrato:|Begin doorgestuurd bericht:)\s*$",
     re.I,
 )
-_FWD_SUBJECT = re.compile(r"^\s*(?:fwd?|fw|wg|tr|rv|enc|i|doorst|vs)\s*:", re.I)
-_FWD_NOTE = re.compile(
+_FWD_SUBJECT: Final = re.compile(r"^\s*(?:fwd?|fw|wg|tr|rv|enc|i|doorst|vs)\s*:", re.I)
+_FWD_NOTE: Final = re.compile(
     r"\bforward(?:ing|ed)?\b|\bfyi\b|\bresending\b|\bweiterleit|\btransf[eé]r|\breenv", re.I
 )
-_HDR_KEYS = {
+_HDR_KEYS: Final = {
     "from": "from", "von": "from", "de": "from", "da": "from", "van": "from", "från": "from", "fra": "from",
     "to": "to", "an": "to", "à": "to", "para": "to", "a": "to", "aan": "to", "till": "to", "til": "to",
     "cc": "cc", "kopie": "cc",
@@ -233,10 +236,10 @@ _HDR_KEYS = {
     "subject": "subject", "betreff": "subject", "objet": "subject", "asunto": "subject", "oggetto": "subject",
     "onderwerp": "subject", "ämne": "subject", "emne": "subject", "assunto": "subject",
 }  # fmt: skip
-_HDR_LINE = re.compile(r"^\s*\*?([A-Za-zÀ-ÿ]+)\*?\s*:\*?\s*(.*)$")
+_HDR_LINE: Final = re.compile(r"^\s*\*?([A-Za-zÀ-ÿ]+)\*?\s*:\*?\s*(.*)$")
 
 
-_FWD_MARKER_GATE = Gated(_FWD_MARKER)
+_FWD_MARKER_GATE: Final = Gated(_FWD_MARKER)
 
 
 def _parse_headers(lines: list[str], start: int) -> tuple[dict[str, str], int]:
@@ -305,7 +308,7 @@ def unwrap_forward(
 
 # --- the full normalisation ------------------------------------------------------------------------------
 
-_LEADING_TAG = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype|[a-z][a-z0-9]*)[\s>/]", re.I | re.S)
+_LEADING_TAG: Final = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype|[a-z][a-z0-9]*)[\s>/]", re.I | re.S)
 
 
 def looks_like_html(body: str) -> bool:
@@ -316,15 +319,15 @@ def looks_like_html(body: str) -> bool:
 # The pre-checks of the clean-up patterns, by name. memo_text() runs them all at once over the whole memo
 # (one Aho-Corasick pass) and hands the result down: every text they are asked about later is made of the
 # memo's lines, and no required literal spans two lines, so a literal missing from the memo is missing there.
-_GATES = {
+_GATES: Final = {
     "wrote": _WROTE_GATE,
     "original": _ORIGINAL_GATE,
     "sent_from": _SENT_FROM_GATE,
     "disclaimer": _DISCLAIMER_GATE,
     "forward": _FWD_MARKER_GATE,
 }
-_ALWAYS = frozenset(name for name, gate in _GATES.items() if gate.literals is None)
-_LITERALS = ahocorasick.Automaton()
+_ALWAYS: Final = frozenset(name for name, gate in _GATES.items() if gate.literals is None)
+_LITERALS: Final = ahocorasick.Automaton()
 for _name, _gate in _GATES.items():
     for _lit in _gate.literals or ():
         if "\n" in _lit:

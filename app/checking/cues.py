@@ -8,22 +8,22 @@ from typing import Final
 from app.checking.fastre import Lowered
 from app.checking.lexicon import Lexicon, LexiconSet
 
-_I = re.I
+_I: Final = re.I
 
-NUM_WORDS = (
+NUM_WORDS: Final = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|dozens?|hundreds?)"
 )
-MONTHS = (
+MONTHS: Final = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-WEEKDAYS = (
+WEEKDAYS: Final = (
     r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?|fri(?:day)?|sat(?:urday)?|"
     r"sun(?:day)?)"
 )
 
 # Sentences that are about the memo itself, not the customer.
-_META = re.compile(
+_META: Final = re.compile(
     r"\b(?:let me know|correct (?:me|anything)|(?:got|get) (?:anything |it )?wrong|i(?:'ve| have)? missed|"
     r"misunderst|misstated|my (?:understanding|summary|notes|recap|take)|here(?:'s| is) (?:my|a|what)|"
     r"(?:quick|short) (?:recap|summary)|to recap|recapping|thanks?(?: you)?\b|thank you|appreciate|"
@@ -39,13 +39,13 @@ REP_LEAD_IN: Final[re.Pattern[str]] = re.compile(
     r"surprised to hear))(?: that)?,?\s+",
     _I,
 )
-MONTH_RX = re.compile(r"\b" + MONTHS + r"\b")  # used on lower-cased text
-_REP_VOICE = re.compile(
+MONTH_RX: Final = re.compile(r"\b" + MONTHS + r"\b")  # used on lower-cased text
+_REP_VOICE: Final = re.compile(
     r"^\W*(?:(?:as (?:a )?(?:quick )?(?:recap|discussed|promised|mentioned)|also|so|and|but|then|again|"
     r"overall|in short|finally|meanwhile|of course),?\s+)?(?:we|i|our|my|us)\b(?!\s+(?:both|all)\b)",
     _I,
 )
-_VENDOR_OUTCOME = re.compile(
+_VENDOR_OUTCOME: Final = re.compile(
     r"\b(?:our (?:platform|product|solution|tool|software|customers|clients|team|goal|aim|objective)|"
     r"we (?:typically|usually|help|can help|have helped)|(?:companies|agencies|firms|teams|customers|clients|"
     r"practices|schools|hospitals|retailers|banks) like yours)\b",
@@ -53,11 +53,11 @@ _VENDOR_OUTCOME = re.compile(
 )
 
 # --- situation --------------------------------------------------------------------------------------------
-_SUBJECT = (
+_SUBJECT: Final = (
     r"(?:(?i:you|you've|you're|your \w+(?: \w+)?|they)|[A-Z][\w&'’.-]*(?: [A-Z&][\w&'’.-]*){0,3}(?:'s|"
     r"’s)?(?: \w+)?)"
 )
-_BIZ_VERB = (
+_BIZ_VERB: Final = (
     r"(?:runs?|operates?|has|have|had|'ve got|’ve got|got|logs?|manages?|serves?|employs?|processes|"
     r"handles?|ships?|"
     r"books?|places?|sells?|builds?|makes?|produces?|covers?|awards?|licenses?|distributes?|delivers?|"
@@ -67,19 +67,19 @@ _BIZ_VERB = (
     r"treats?|sees|cares? for|designs?|manufactures?|plans?|ran|staffs?|renews?|reads?|writes?|"
     r"carries|stocks?|stores?|is (?:a|an)|are (?:a|an)|includes?|spans?|totall?ing|with)"
 )
-_QUANTITY = re.compile(
+_QUANTITY: Final = re.compile(
     r"(?<![\w/])(?:about |roughly |around |nearly |over |more than |almost |some |approximately |~)?"
     r"(?:\$\s?\d[\d,.]*\s?(?:[kmb]n?|million|billion)?|\d[\d,.]*\+?\s?(?:%|[kmb]\b|million|billion|thousand)?"
     r"[\s-]?(?:[a-z][\w-]+)|" + NUM_WORDS + r"\s[a-z][\w-]+)",
     _I,
 )
-SIT_STRONG = re.compile(r"\b" + _SUBJECT + r"\s+(?:\w+\s+){0,2}?" + _BIZ_VERB + r"\b")
-_SIT_TEAM_OF = re.compile(
+SIT_STRONG: Final = re.compile(r"\b" + _SUBJECT + r"\s+(?:\w+\s+){0,2}?" + _BIZ_VERB + r"\b")
+_SIT_TEAM_OF: Final = re.compile(
     r"\b(?:team|staff|crew|fleet|network|portfolio|office|group|department|company|firm|business) of "
     r"(?:about |roughly |around |over )?(?:\d|" + NUM_WORDS + r")",
     _I,
 )
-_SIT_PROCESS = re.compile(
+_SIT_PROCESS: Final = re.compile(
     r"\b(?:is|are|gets?|get|were|was)\s+(?:currently |still |all |mostly |usually |typically |then )?"
     r"(?:done|handled|managed|tracked|kept|booked|entered|keyed|printed|processed|scheduled|planned|run|"
     r"stored|recorded|set|assembled|submitted|collected|written|counted|maintained|placed|routed|built|"
@@ -94,7 +94,7 @@ _SIT_PROCESS = re.compile(
 )
 
 # --- goals ---------------------------------------------------------------------------------------------
-_GOAL_WANT = re.compile(
+_GOAL_WANT: Final = re.compile(
     r"\b(?:you|you'd|you’d|you're|you’re|your (?:team|company|firm|group|organi[sz]ation|leadership|board|"
     r"business|department|office|district|goal|aim|objective|target|priority|"
     r"plan))\b[^.;:]{0,40}?\b(?:want(?:s|ed)?|would like|'d like|’d like|would love|'d love|’d love|hope|"
@@ -106,7 +106,7 @@ _GOAL_WANT = re.compile(
     r"evaluate|look at|find out|get (?:a|more) (?:demo|sense|proposal|quote)))",
     _I,
 )
-_GOAL_PHRASE = re.compile(
+_GOAL_PHRASE: Final = re.compile(
     r"\b(?:(?:the|your|main|primary|key|overall) (?:goal|aim|objective|target|ambition|priority) (?:is|"
     r"was|would be)|"
     r"set a target|target of|success (?:for you )?(?:means|looks like|would (?:be|mean))|"
@@ -116,13 +116,13 @@ _GOAL_PHRASE = re.compile(
     r"(?:a|an|one|every|all) \w+))",
     _I,
 )
-_GOAL_TARGET = re.compile(
+_GOAL_TARGET: Final = re.compile(
     r"\b(?:from (?:about |roughly |around )?[\d$][\w.,%$]* to (?:under |below |over |above )?[\d$]|"
     r"(?:to|by|under|below|above) (?:at least |less than |more than )?[\d$][\d,.]*\s?(?:%|percent|minutes|"
     r"hours|days|weeks|seconds)|in half|by half|halve|double)",
     _I,
 )
-_GOAL_VERB_START = re.compile(
+_GOAL_VERB_START: Final = re.compile(
     r"^(?:to )?(?:cut|reduce|raise|increase|grow|get|reach|hit|achieve|double|halve|move|launch|offer|give|"
     r"let|bring|make|stop|eliminate|improve|lower|shorten|automate|consolidate|replace|modernize|expand|"
     r"extend|standardi[sz]e|free|have|enable|deliver|provide|answer|fill|meet|close|publish|ship|open|"
@@ -133,7 +133,7 @@ _GOAL_VERB_START = re.compile(
 
 # The obstacle and complication lexicons run on lower-cased text: re.I makes them several times slower.
 # --- obstacles ------------------------------------------------------------------------------------------
-OBS_STRONG = re.compile(
+OBS_STRONG: Final = re.compile(
     r"\b(?:can't|cannot|can not|couldn't|can’t|unable to|isn't able|aren't able|not able to|no way to|"
     r"(?:has|have|there's|there is|with) no\b|don't (?:have|share|talk|trust|know|see|get|follow|match|"
     r"connect|sync|account|work)|doesn't (?:have|share|talk|accept|support|connect|sync|work|account|"
@@ -153,14 +153,14 @@ OBS_STRONG = re.compile(
     r"finally be able|no longer (?:have|depend|need)|stop (?:buying|losing|wasting)|left without|"
     r"falls? through|get stuck|stall\w*|leak\w*|disputes?|damaged|wait(?:s|ing)? (?:up to|for|days|hours))",
 )
-OBS_WEAK = re.compile(
+OBS_WEAK: Final = re.compile(
     r"\b(?:manual(?:ly)?|by hand|slow\w*|delay\w*|late\b|lags?\b|lagging|queue\w*|duplicat\w*|"
     r"turnover|weak|only\b|still\b|depend(?:s|ent)? on|rel(?:y|ies) on|spend(?:s|ing)? (?:\w+ ){0,4}"
     r"(?:time|hours|days)|takes? (?:about |roughly |up to )?\d|risk of|paper\b|chasing)",
 )
 
 # --- complications --------------------------------------------------------------------------------------
-COMP_STRONG = re.compile(
+COMP_STRONG: Final = re.compile(
     r"\b(?:approv\w*|sign[- ]?off|signs? off|signs (?:all|every|off)|sign(?:ed)? by|"
     r"board\b|committee|council|cabinet|steering|procurement|purchasing|rfp|tender|legal\b|counsel|"
     r"compliance (?:review|team)|regulat\w*|regulators?|audit\w*|examiners?|security review|union|"
@@ -190,7 +190,7 @@ COMP_STRONG = re.compile(
     r"has to (?:go through|pass|follow|avoid|come in)|goes to (?:the )?\w+|"
     r"risk committee|independent assessment|payback|under the existing|recurring license)",
 )
-COMP_WEAK = re.compile(
+COMP_WEAK: Final = re.compile(
     r"\b(?:q[1-4]\b|budget\w*|contract\w*|until\b|before (?:the|its|their|your|then)|"
     r"timing|window|next (?:year|session|cycle)|this (?:year|summer|fall|winter|spring)|season|"
     r"agreement|vendor|insurer|carrier|it (?:team|security|department)|it\b|security|finance\b|"
@@ -198,7 +198,7 @@ COMP_WEAK = re.compile(
 )
 
 # --- the customer acting, with a time frame -------------------------------------------------------------
-_CUSTOMER_ACTION = re.compile(
+_CUSTOMER_ACTION: Final = re.compile(
     r"\b(?:you(?:'ll|’ll| will| are going to|'re going to| agreed to| plan to| promised to| offered to|"
     r"(?:'ve|’ve|'d|’d)? (?:said|mentioned|told me|offered|agreed|promised) (?:that )?you(?:'d|’d| would|"
     r" will|"
@@ -209,14 +209,14 @@ _CUSTOMER_ACTION = re.compile(
     r"(?:proposal|demo|quote))",
     _I,
 )
-_IMPERATIVE = re.compile(
+_IMPERATIVE: Final = re.compile(
     r"^\W*(?:please\s+)?(?:send|share|confirm|forward|provide|review|schedule|set up|introduce|book|pull|"
     r"check|return|sign|complete|fill|ask|loop in|invite|get back|email|upload|export|gather|collect|"
     r"arrange|decide|choose|pick|nominate|identify|prepare|draft|circulate|bring|talk to|reach out|"
     r"connect (?:me|us)|compile)\b",
     _I,
 )
-_TIMEFRAME = re.compile(
+_TIMEFRAME: Final = re.compile(
     r"\b(?:(?:by|before|on|until|no later than|due)\s+(?:the\s+)?(?:end of\s+)?(?:this |next )?"
     r"(?:" + WEEKDAYS + r"|" + MONTHS + r"|week|month|quarter|year|q[1-4]|\d{1,2}(?:st|nd|rd|th)\b|"
     r"\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}|tomorrow|today|tonight|cob|eod|eow|eom|close of business|"
@@ -236,14 +236,14 @@ _TIMEFRAME = re.compile(
     r"(?:the )?week of (?:the )?(?:\d{1,2}(?:st|nd|rd|th)?\b|" + MONTHS + r"\b))",
     _I,
 )
-REP_CLAUSE_SPLIT = re.compile(
+REP_CLAUSE_SPLIT: Final = re.compile(
     r"(?:,|;)?\s+(?:and|but|then|so|while|after which)\s+(?=(?:i|we|i'll|we'll|i’ll|we’ll)\b)|;\s+|"
     r",\s+(?=(?:i|we)(?:'ll|’ll| will)\b)",
     _I,
 )
 
 # --- placeholders -------------------------------------------------------------------------------------------
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER: Final = re.compile(
     r"^\W*(?:tbd|tba|tbc|n/?a|none|nil|nothing|unknown|pending|\?+|-+|x+|\.\.\.|"
     r"to (?:be )?(?:discussed|determined|confirmed|covered|decided|defined|clarified|agreed|added|follow|"
     r"come)|"
@@ -289,7 +289,7 @@ def _lexicon(rx: re.Pattern[str] | Lowered) -> Lexicon:
     return Lexicon(rx)
 
 
-SIGNAL_NAMES = (
+SIGNAL_NAMES: Final = (
     "obs_strong", "obs_weak", "comp_strong", "comp_weak", "month",
     "meta", "vendor_outcome", "goal_want", "sit_team_of", "sit_process",
 )  # fmt: skip
@@ -303,6 +303,6 @@ _SIGNAL_PATTERNS: tuple[re.Pattern[str] | Lowered, ...] = (
     VENDOR_OUTCOME,
     GOAL_WANT,
 )
-SIGNALS = LexiconSet(
+SIGNALS: Final = LexiconSet(
     dict(zip(SIGNAL_NAMES, map(_lexicon, (*_SIGNAL_PATTERNS, SIT_TEAM_OF, SIT_PROCESS)), strict=True))
 )

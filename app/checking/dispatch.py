@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from re import _compiler, _parser  # type: ignore[attr-defined]
 from re import _constants as sre  # type: ignore[attr-defined]
+from typing import Final
 
-_EXPAND_LIMIT = 800
+_EXPAND_LIMIT: Final = 800
 
 
 def _variants(items: list) -> list[tuple[bool, int, list]] | None:

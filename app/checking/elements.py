@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Final
 
 from app.checking import cues
 from app.checking.fastre import _ODD, Gated
 from app.checking.segment import Unit
 
-_CLAUSE_SPLIT = re.compile(
+_CLAUSE_SPLIT: Final = re.compile(
     r",?\s+(?:and|but|so|while|because|although|though|whereas|which means)\s+(?=\S)|;\s+|:\s+|\s[–—]\s",
     re.I,
 )
 # For lower-cased ASCII text. Every cut opens on a space, comma, semicolon or colon: the look-ahead lets the
 # engine pass over other characters without trying each alternative there.
-_CLAUSE_CUTS = re.compile(r"(?=[\s,;:])(?:" + _CLAUSE_SPLIT.pattern + ")")
-_GOAL_PHRASE_GATE = Gated(cues.GOAL_PHRASE.rx)
-_LEAD_IN_GATE = Gated(cues.REP_LEAD_IN)
-_QUESTION_TO_YOU = re.compile(r"\W*(?:would|could|can|will|do|does|did) you\b", re.I)
-_TWO_WORDS = re.compile(r"\w\W+\w")  # found iff the text holds at least two words (runs of \w)
-_REQUIRED_KINDS = ("situation", "goals", "obstacles", "complications")
+_CLAUSE_CUTS: Final = re.compile(r"(?=[\s,;:])(?:" + _CLAUSE_SPLIT.pattern + ")")
+_GOAL_PHRASE_GATE: Final = Gated(cues.GOAL_PHRASE.rx)
+_LEAD_IN_GATE: Final = Gated(cues.REP_LEAD_IN)
+_QUESTION_TO_YOU: Final = re.compile(r"\W*(?:would|could|can|will|do|does|did) you\b", re.I)
+_TWO_WORDS: Final = re.compile(r"\w\W+\w")  # found iff the text holds at least two words (runs of \w)
+_REQUIRED_KINDS: Final = ("situation", "goals", "obstacles", "complications")
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def headed_labels(unit: Unit, found: frozenset[str] = frozenset()) -> set[str]:
     return set()
 
 
-_GOALS_AND_SITUATION = frozenset(("goals", "situation"))
+_GOALS_AND_SITUATION: Final = frozenset(("goals", "situation"))
 
 
 def unit_labels(unit: Unit, found: frozenset[str] = frozenset()) -> set[str]:

@@ -13,14 +13,14 @@ import re
 from collections.abc import Callable
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, Final
 
 from app.checking.dispatch import dispatched
 
-_CAP = 256  # largest set of alternative strings tracked for one part of a pattern
+_CAP: Final = 256  # largest set of alternative strings tracked for one part of a pattern
 # Characters whose lower-case form differs from the one the regex engine folds to under re.I (or that
 # fold to an ASCII letter): a text holding one is always scanned, never pre-checked.
-_ODD = re.compile("[\u0130\u0131\u017f\u03a3\u212a]")
+_ODD: Final = re.compile("[\u0130\u0131\u017f\u03a3\u212a]")
 
 Strings = frozenset[str]
 
@@ -84,7 +84,8 @@ def _exact_one(op, av) -> Strings | None:
     return None
 
 
-_HIT = (1.0, 1.0, 0.9, 0.6, 0.3, 0.12, 0.06, 0.03)  # rough chance a literal of that length is in a memo
+# rough chance a literal of that length is in a memo
+_HIT: Final = (1.0, 1.0, 0.9, 0.6, 0.3, 0.12, 0.06, 0.03)
 
 
 def _score(strings: Strings) -> float:

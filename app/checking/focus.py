@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from app.checking.fastre import Gated, Lowered
 
 # One scan for both voices: the words are whole and distinct, so no match of one hides one of the other.
-_VOICES = Lowered(
+_VOICES: Final = Lowered(
     re.compile(
         r"\b(?:we|we're|we've|we'll|our|ours|us|i|i'm|i've|i'll|my|"
         r"you|you're|you've|you'll|you'd|your|yours)\b",
         re.I,
     )
 )
-_CUSTOMER_WORDS = frozenset(("you", "you're", "you've", "you'll", "you'd", "your", "yours"))
-_PRICING_RX = re.compile(
+_CUSTOMER_WORDS: Final = frozenset(("you", "you're", "you've", "you'll", "you'd", "your", "yours"))
+_PRICING_RX: Final = re.compile(
     r"\b(?:discount\w*|\d+\s?% off|percent off|special offer|promo(?:tion)?\w*|list price|"
     r"per (?:user|seat|month) per (?:month|year)|free (?:onboarding|trial|months?|setup|training)|"
     r"limited[- ]time|price (?:lock|increase|break)|pricing tiers?|our (?:pricing|prices|price|tiers?|"
     r"plans? start)|(?:starts?|starting) at \$)",
     re.I,
 )
-_PRICING_GATE = Gated(_PRICING_RX)
-_PRICING = Lowered(_PRICING_RX)  # case folded once, not by the engine: the matches are lower-cased anyway
+_PRICING_GATE: Final = Gated(_PRICING_RX)
+# case folded once, not by the engine: the matches are lower-cased anyway
+_PRICING: Final = Lowered(_PRICING_RX)
 
 
 def focus_warnings(text: str) -> tuple[str, ...]:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from app.checking import cues
 
-_CUT_AT = re.compile(r"(?:,|;|:|\s[–—-]\s|\s(?:so|because|which|while|and i|and we)\s|\s\()", re.I)
-_WANT_TO = re.compile(
+_CUT_AT: Final = re.compile(r"(?:,|;|:|\s[–—-]\s|\s(?:so|because|which|while|and i|and we)\s|\s\()", re.I)
+_WANT_TO: Final = re.compile(
     r"\b(?:want(?:s|ed)?|would like|'d like|’d like|hope|hoping|aim(?:s|ing)?|plan(?:s|ning)?|need(?:s)?|"
     r"looking|trying|intend|goal is|objective is|target is)\s+to\s+(.+)",
     re.I,
 )
-_DOUBLE = ("get", "cut", "put", "set", "run", "stop", "plan", "hit", "let", "ship", "win", "shop", "drop")
-_KEEP_E = ("be", "see", "free", "agree", "guarantee")
+_DOUBLE: Final = (
+    "get", "cut", "put", "set", "run", "stop", "plan", "hit", "let", "ship", "win", "shop", "drop",
+)  # fmt: skip
+_KEEP_E: Final = ("be", "see", "free", "agree", "guarantee")
 
 
 def _gerund(verb: str) -> str:

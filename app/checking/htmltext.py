@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser
 
-_BLOCK_TAGS = frozenset(
+_BLOCK_TAGS: Final = frozenset(
     [
         "p",
         "div",
@@ -41,17 +42,17 @@ _BLOCK_TAGS = frozenset(
         "hr",
     ]
 )
-_CELL_TAGS = frozenset(("td", "th"))
-_BOLD_TAGS = frozenset(("b", "strong", "u"))
-_SKIP_TAGS = frozenset(("script", "style", "head", "title", "template", "noscript", "svg", "xml"))
-_VOID_TAGS = frozenset(
+_CELL_TAGS: Final = frozenset(("td", "th"))
+_BOLD_TAGS: Final = frozenset(("b", "strong", "u"))
+_SKIP_TAGS: Final = frozenset(("script", "style", "head", "title", "template", "noscript", "svg", "xml"))
+_VOID_TAGS: Final = frozenset(
     ["br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "track", "wbr"]
 )
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Each run of spacing becomes one space. A run that is one space already is left alone (matching it would
 # replace every gap between words of a paragraph with an equal one).
-_WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]{2,}|[\t\r\f\v\u00a0\u200b]")
-_MAX_DEPTH = 2000
+_WS: Final = re.compile(r"[ \t\r\f\v\u00a0\u200b]{2,}|[\t\r\f\v\u00a0\u200b]")
+_MAX_DEPTH: Final = 2000
 
 
 class _TextBuilder:
@@ -219,8 +220,8 @@ def _walk(root: object, builder: _TextBuilder) -> None:
         todo.extend(reversed(kids))
 
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>")
-_DEEP_CHECK_CHARS = 20_000  # below this, even the deepest nesting parses in well under a second
+_TAG: Final = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>")
+_DEEP_CHECK_CHARS: Final = 20_000  # below this, even the deepest nesting parses in well under a second
 
 
 def _shallow(html: str) -> str:

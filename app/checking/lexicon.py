@@ -18,20 +18,22 @@ import re
 from itertools import accumulate, compress
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, Final
 
 from app.checking.fastre import _exact_one
 
-_WORD = re.compile(r"\w+")
+_WORD: Final = re.compile(r"\w+")
 # A trailing non-word run is taken whole by the second branch (with no backtracking into it), so a long
 # run of punctuation costs one pass, not one pass per character.
-_GAP_WORD = re.compile(r"(\W*+)(\w+)|\W+\Z")
-_KEY = 3  # a phrase is filed under (up to) the first three letters of its first word
-_CAP = 256
+_GAP_WORD: Final = re.compile(r"(\W*+)(\w+)|\W+\Z")
+_KEY: Final = 3  # a phrase is filed under (up to) the first three letters of its first word
+_CAP: Final = 256
 
 
 # ASCII bytes with every non-word character (not a letter, digit or underscore) turned into a space.
-_ASCII_WORD_BYTES = bytes(c if chr(c).isascii() and (chr(c).isalnum() or c == 95) else 32 for c in range(256))
+_ASCII_WORD_BYTES: Final = bytes(
+    c if chr(c).isascii() and (chr(c).isalnum() or c == 95) else 32 for c in range(256)
+)
 
 
 def _ascii_words(low: str) -> list[str]:
@@ -134,8 +136,8 @@ def _lead_strings(items: list) -> tuple[frozenset[str], bool] | None:
     return out, bounded
 
 
-_SECOND = re.compile(r"\w+\W+\w")  # a first word, its separator and the next word's first letter
-_AFTER_FIRST = re.compile(r"\w+(\W+)(\w+)?")
+_SECOND: Final = re.compile(r"\w+\W+\w")  # a first word, its separator and the next word's first letter
+_AFTER_FIRST: Final = re.compile(r"\w+(\W+)(\w+)?")
 
 
 def _keys(fragment: str, flags: int) -> set[tuple[bool, str, str | None]] | None:

@@ -6,36 +6,37 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Final
 
 from app.checking import cues
 from app.checking.fastre import Gated
 from app.checking.segment import Unit
 
-_WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-_ISO = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
-_WEEKDAY = re.compile(r"\b(next\s+|this\s+|coming\s+)?(" + cues.WEEKDAYS + r")\b", re.I)
-_MONTH_DATE = re.compile(
+_WEEKDAY_INDEX: Final = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_ISO: Final = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
+_WEEKDAY: Final = re.compile(r"\b(next\s+|this\s+|coming\s+)?(" + cues.WEEKDAYS + r")\b", re.I)
+_MONTH_DATE: Final = re.compile(
     r"\b(?:" + cues.MONTHS + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b|"
     r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + cues.MONTHS + r"\b(?:,?\s+\d{4})?",
     re.I,
 )
-_NUMERIC_DATE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
-_ORDINAL = re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b", re.I)
-_END_OF = re.compile(
+_NUMERIC_DATE: Final = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
+_ORDINAL: Final = re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b", re.I)
+_END_OF: Final = re.compile(
     r"\b(?:end of (?:the |this )?(next )?(week|month|quarter|day)|(eow|eom|eod|cob))\b", re.I
 )
-_WITHIN = re.compile(
+_WITHIN: Final = re.compile(
     r"\b(?:within|in)\s+(?:the next\s+)?(\d+|"
     + cues.NUM_WORDS
     + r"|a|a couple of)\s+(?:business\s+|working\s+)?"
     r"(day|week)s?\b",
     re.I,
 )
-_NUMBERS = {
+_NUMBERS: Final = {
     "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a couple of": 2,
 }  # fmt: skip
-_LEAD = re.compile(
+_LEAD: Final = re.compile(
     r"^.*?\b(?:you(?:'ll|’ll| will| are going to|'re going to| agreed to| plan to| promised to)|"
     r"you(?:'d|’d| would| will|'ll|’ll| could)|could you|can you|please|you:)\s+",
     re.I,
@@ -52,10 +53,10 @@ class NextStep:
     when: str | None
 
 
-_DEADLINE = re.compile(r"(?:by|before|until|no later|due)\b", re.I)
+_DEADLINE: Final = re.compile(r"(?:by|before|until|no later|due)\b", re.I)
 # Every cut of REP_CLAUSE_SPLIT holds a ';' or the word "I" or "we" after a space.
-_REP_SPLIT_NEEDS = re.compile(r"\s(?:i|we)\b")  # on lower-cased ASCII text
-_CUSTOMER_ACTION_GATE = Gated(cues.CUSTOMER_ACTION.rx)
+_REP_SPLIT_NEEDS: Final = re.compile(r"\s(?:i|we)\b")  # on lower-cased ASCII text
+_CUSTOMER_ACTION_GATE: Final = Gated(cues.CUSTOMER_ACTION.rx)
 
 
 def _clauses(text: str) -> list[str]:
@@ -155,7 +156,7 @@ def _calendar_date(phrase: str, base: date) -> date | None:
 
 # Letters that case-insensitive matching takes for ASCII ones ("Frıday" matches "friday"): folded
 # before the date words are looked up by name.
-_ASCII_LOOKALIKES = str.maketrans({"\u0131": "i", "\u0130": "I", "\u017f": "s", "\u212a": "K"})
+_ASCII_LOOKALIKES: Final = str.maketrans({"\u0131": "i", "\u0130": "I", "\u017f": "s", "\u212a": "K"})
 
 
 def resolve_due(phrase: str | None, memo_date: date | None) -> date | None:

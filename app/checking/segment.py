@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 # Section kinds: the five elements, "rep_goals" (the vendor's own aims) and "other" (any unrelated heading).
-_H = {
+_H: Final = {
     "rep_goals": r"(?:our|my) (?:(?:main|key|primary) )?(?:goals?|objectives?|aims?|targets?|priorities)\b.*",
     "next_step": (
         r"(?:(?:your|agreed|proposed|immediate|suggested|the) )?(?:next steps?|next actions?|action items?|"
@@ -60,38 +60,38 @@ _H = {
         r"(?:the )?(?:business|company|organisation|organization) today|snapshot|starting point|baseline)\b.*"
     ),
 }
-_HEADING_RES = {k: re.compile("^" + v + "$") for k, v in _H.items()}
-_HEADING_SEARCH = {k: re.compile(r"\b" + v.replace(r"\b.*", r"\b")) for k, v in _H.items()}
-_ORDER = ("rep_goals", "next_step", "obstacles", "complications", "goals", "situation")
-_ORDER_SEARCH = ("rep_goals", "next_step", "complications", "obstacles", "goals", "situation")
+_HEADING_RES: Final = {k: re.compile("^" + v + "$") for k, v in _H.items()}
+_HEADING_SEARCH: Final = {k: re.compile(r"\b" + v.replace(r"\b.*", r"\b")) for k, v in _H.items()}
+_ORDER: Final = ("rep_goals", "next_step", "obstacles", "complications", "goals", "situation")
+_ORDER_SEARCH: Final = ("rep_goals", "next_step", "complications", "obstacles", "goals", "situation")
 
-_MARKER = re.compile(
+_MARKER: Final = re.compile(
     r"^\s*(?:#{1,6}\s*|[-*•·–—▪◦●○>]\s+|\(?\d{1,2}[.)]\s*|\(?[a-hA-H][.)]\s+|[QA]:\s+)+"
 )  # "Q: ..." / "A: ..." of a question-and-answer write-up mark a heading and its content
-_EMPH = re.compile(r"^[*_]{1,3}|[*_]{1,3}$")
-_RUNIN = re.compile(r"^([^:.!?]{2,60}?)\s*(?:\*{0,2}:\*{0,2}|\s[–—-]\s)\s*(\S.*)$")
-_GREETING = re.compile(
+_EMPH: Final = re.compile(r"^[*_]{1,3}|[*_]{1,3}$")
+_RUNIN: Final = re.compile(r"^([^:.!?]{2,60}?)\s*(?:\*{0,2}:\*{0,2}|\s[–—-]\s)\s*(\S.*)$")
+_GREETING: Final = re.compile(
     r"^(?:(?:hi|hello|hey|dear|good (?:morning|afternoon))\b[^.!?]{0,40}[,!:]?|"
     r"[A-Z][\w.'-]+(?: [A-Z][\w.'-]+)?,)$",
     re.I,
 )
-_GREETING_LONGEST = len("good afternoon") + 40 + 1  # the greeting word, the rest of the line, its mark
+_GREETING_LONGEST: Final = len("good afternoon") + 40 + 1  # the greeting word, the rest of the line, its mark
 # A sentence ends at its stop: the stop is kept, the quote or bracket and spaces after it are the cut
 # (opening on the stop, not on a look-behind, lets the engine skip ahead to the next stop).
-_SENT_CUT = re.compile(r"[.!?][\"”')\]]?\s+(?=[\"“(]?[A-Z0-9])")
-_ABBREV = re.compile(
+_SENT_CUT: Final = re.compile(r"[.!?][\"”')\]]?\s+(?=[\"“(]?[A-Z0-9])")
+_ABBREV: Final = re.compile(
     r"(?:\b(?:Dr|Mr|Mrs|Ms|St|Mt|Jr|Sr|Inc|Ltd|Co|Corp|vs|etc|approx|No|Nos|Fig|Jan|Feb|Mar|Apr|Jun|Jul|Aug|"
     r"Sep|Sept|Oct|Nov|Dec|Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)|\b[A-Z]|\be\.g|\bi\.e|U\.S|U\.K)\.$"
 )
 
-_ABBREV_LONGEST = 8  # "approx." plus the character before it (for the word boundary)
+_ABBREV_LONGEST: Final = 8  # "approx." plus the character before it (for the word boundary)
 
-_LABEL_JUNK = re.compile(r"[^a-z0-9' &/-]+")
-_SPACES = re.compile(r"\s+")
-_STOP_INSIDE = re.compile(r"[.!]\s")
-_AFTER_STOP = re.compile(r"(?<=[.!?])\s+")
-_DIGIT = re.compile(r"\d")
-_SPACED_DASH = re.compile(r"\s[–—-]\s")
+_LABEL_JUNK: Final = re.compile(r"[^a-z0-9' &/-]+")
+_SPACES: Final = re.compile(r"\s+")
+_STOP_INSIDE: Final = re.compile(r"[.!]\s")
+_AFTER_STOP: Final = re.compile(r"(?<=[.!?])\s+")
+_DIGIT: Final = re.compile(r"\d")
+_SPACED_DASH: Final = re.compile(r"\s[–—-]\s")
 
 
 class Unit(NamedTuple):
@@ -125,7 +125,7 @@ def classify_label(label: str, anchored: bool = True) -> str | None:
     return None
 
 
-_LIST_MARK = re.compile(r"^\s*(?:#{1,6}\s*)?([-*•·–—▪◦●○>]\s|\(?\d{1,2}[.)]|\(?[a-hA-H][.)]\s)")
+_LIST_MARK: Final = re.compile(r"^\s*(?:#{1,6}\s*)?([-*•·–—▪◦●○>]\s|\(?\d{1,2}[.)]|\(?[a-hA-H][.)]\s)")
 
 
 _SEEN_MARKERS: dict[str, tuple[str, str]] = {}  # per memo: each line is looked at more than once

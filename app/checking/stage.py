@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
+from typing import Final
 
 import ahocorasick
 
@@ -12,8 +13,10 @@ from app.checking.dispatch import dispatched
 from app.checking.fastre import _CAP, _exact_one
 from app.checking.lexicon import _fragments
 
-_I = re.I
-_YOU = r"(?:you(?:'re|’re| are| were| have| 've|'ve|’ve)?|your (?:team|board|company)|the (?:team|board))"
+_I: Final = re.I
+_YOU: Final = (
+    r"(?:you(?:'re|’re| are| were| have| 've|'ve|’ve)?|your (?:team|board|company)|the (?:team|board))"
+)
 
 # Later stages win: a customer comparing vendors has necessarily passed through discontent.
 _STAGE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -139,14 +142,14 @@ def _open_prefixes(op, av) -> frozenset[str] | None:
 # start with. One Aho-Corasick pass over the memo finds every place a phrase can start; each cue is then
 # tried only there, as one pattern of just the phrases found (the same matches as a scan of the whole cue:
 # a phrase cannot match where none of its opening strings is).
-_NAMES = tuple(stage for stage, _ in _STAGE_CUES)
+_NAMES: Final = tuple(stage for stage, _ in _STAGE_CUES)
 _FLAT: list[str] = []
 _OWNER: list[int] = []  # phrase number -> cue number
 for _cue, (_, _rx) in enumerate(_STAGE_CUES):
     for _phrase in _fragments(_rx.pattern):
         _FLAT.append(_phrase)
         _OWNER.append(_cue)
-_STARTS = ahocorasick.Automaton()
+_STARTS: Final = ahocorasick.Automaton()
 _by_start: dict[str, list[int]] = {}
 for _n, _phrase in enumerate(_FLAT):
     _found = _prefixes(list(_parser.parse(_phrase, 0).data))
@@ -183,7 +186,7 @@ def _openings(text: str) -> list[tuple[set[int], set[int]]]:
     return per_cue
 
 
-_VENDOR_SUBJECT = re.compile(
+_VENDOR_SUBJECT: Final = re.compile(
     r"\b(?:vendor|supplier|provider|distributor|partner)\s+(?:is|was)\s+being acquired", _I
 )
 
