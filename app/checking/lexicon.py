@@ -15,10 +15,9 @@ A lexicon whose phrases cannot all be filed by a leading word (a phrase starting
 from __future__ import annotations
 
 import re
-from itertools import accumulate, compress
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
-from typing import Any, Final
+from typing import Final
 
 from app.checking.fastre import _exact_one
 
@@ -296,6 +295,10 @@ class Lexicon:
 
 
 Entry = tuple[int, re.Pattern[str], tuple[str, ...] | None]  # lexicon, its phrases here, next word's start
+# What a word can start: how the next word must start for any of its entries to match (None: anything), and
+# the entries (none for most words).
+Starts = tuple[tuple[str, ...] | None, tuple[Entry, ...]]
+_NOTHING: Final[Starts] = (None, ())
 
 
 class LexiconSet:
@@ -309,23 +312,20 @@ class LexiconSet:
                 raise ValueError(f"lexicon {name} cannot be indexed by its first word")
         self.names = tuple(lexicons)
         self._lexicons = tuple(lexicons.values())
-        # word -> () when it starts no phrase, else (how the next word must start for any of them to
-        # match, None when it may be anything; the entries); "" is the gap between two non-word characters
-        self._cache: dict[str, tuple] = {"": ()}
+        self._cache: dict[str, Starts] = {}  # word -> what it can start
 
-    def _entries(self, word: str) -> tuple:
-        """What the word can start: () or (next word's possible starts, entries), as cached."""
+    def _entries(self, word: str) -> Starts:
+        """What the word can start, as cached."""
         found = self._cache.get(word)
         if found is None:
             if len(self._cache) > 100_000:  # the vocabulary of a long-running process is bounded here
                 self._cache.clear()
-                self._cache[""] = ()
             entries: tuple[Entry, ...] = tuple(
                 (n, sub, lex.seconds(word))
                 for n, lex in enumerate(self._lexicons)
                 if (sub := lex._at(word)) is not None
             )
-            found = (_needs(entries), entries) if entries else ()
+            found = (_needs(entries), entries) if entries else _NOTHING
             self._cache[word] = found
         return found
 
@@ -333,27 +333,32 @@ class LexiconSet:
         """Per lexicon (in order), the (start, end) of each of its matches in the lower-cased text."""
         if not low.isascii():
             return self._scan_all(low)
-        # Every non-word character as a space; split at each space, a word's start is the length of the
-        # tokens before it plus one per space.
+        # Every non-word character as a space; split at each space, a token starts one character after the
+        # end of the token before it.
         toks = low.encode().translate(_ASCII_WORD_BYTES).decode().split(" ")
         found: list[list[tuple[int, int]]] = [[] for _ in self._lexicons]
         ends = [0] * len(self._lexicons)
-        ents: list[Any] = list(map(self._cache.get, toks))  # () or a pair per word: see _entries
-        if None in ents:  # a word not met before
-            ents = [self._entries(w) if e is None else e for e, w in zip(ents, toks, strict=True)]
-        before = None
+        cache = self._cache
         count = len(toks)
-        for i in compress(range(count), ents):  # only the words that start some phrase
-            needs, entries = ents[i]
+        start = 0
+        for i in range(count):
+            word = toks[i]
+            pos = start
+            start += len(word) + 1
+            if not word:
+                continue  # between two non-word characters
+            starts = cache.get(word)
+            if starts is None:
+                starts = self._entries(word)
+            needs, entries = starts
+            if not entries:
+                continue  # most words start no phrase
             j = i + 1
             while j < count and not toks[j]:
                 j += 1
             nxt = toks[j] if j < count else ""
             if needs is not None and not nxt.startswith(needs):
                 continue  # "the" only matters before "constraint", "main", ...
-            if before is None:
-                before = list(accumulate(map(len, toks), initial=0))
-            pos = before[i] + i
             for n, sub, seconds in entries:
                 if seconds is not None and not nxt.startswith(seconds):
                     continue  # "in" only matters before "the way", "parallel", ...
@@ -381,7 +386,7 @@ class LexiconSet:
             cached = cache.get(word)
             if cached is None:
                 cached = self._entries(word)
-            if cached:  # most words start no phrase
+            if cached[1]:  # most words start no phrase
                 nxt = pairs[i + 1][1] if i < last else ""
                 for n, sub, seconds in cached[1]:
                     if seconds is not None and not nxt.startswith(seconds):
