@@ -39,7 +39,7 @@ REP_LEAD_IN: Final[re.Pattern[str]] = re.compile(
     r"surprised to hear))(?: that)?,?\s+",
     _I,
 )
-MONTH_RX: Final = re.compile(r"\b" + MONTHS + r"\b")  # used on lower-cased text
+MONTH_RX: Final[re.Pattern[str]] = re.compile(r"\b" + MONTHS + r"\b")  # used on lower-cased text
 _REP_VOICE: Final = re.compile(
     r"^\W*(?:(?:as (?:a )?(?:quick )?(?:recap|discussed|promised|mentioned)|also|so|and|but|then|again|"
     r"overall|in short|finally|meanwhile|of course),?\s+)?(?:we|i|our|my|us)\b(?!\s+(?:both|all)\b)",
@@ -73,7 +73,7 @@ _QUANTITY: Final = re.compile(
     r"[\s-]?(?:[a-z][\w-]+)|" + NUM_WORDS + r"\s[a-z][\w-]+)",
     _I,
 )
-SIT_STRONG: Final = re.compile(r"\b" + _SUBJECT + r"\s+(?:\w+\s+){0,2}?" + _BIZ_VERB + r"\b")
+SIT_STRONG: Final[re.Pattern[str]] = re.compile(r"\b" + _SUBJECT + r"\s+(?:\w+\s+){0,2}?" + _BIZ_VERB + r"\b")
 _SIT_TEAM_OF: Final = re.compile(
     r"\b(?:team|staff|crew|fleet|network|portfolio|office|group|department|company|firm|business) of "
     r"(?:about |roughly |around |over )?(?:\d|" + NUM_WORDS + r")",
@@ -133,7 +133,7 @@ _GOAL_VERB_START: Final = re.compile(
 
 # The obstacle and complication lexicons run on lower-cased text: re.I makes them several times slower.
 # --- obstacles ------------------------------------------------------------------------------------------
-OBS_STRONG: Final = re.compile(
+OBS_STRONG: Final[re.Pattern[str]] = re.compile(
     r"\b(?:can't|cannot|can not|couldn't|can’t|unable to|isn't able|aren't able|not able to|no way to|"
     r"(?:has|have|there's|there is|with) no\b|don't (?:have|share|talk|trust|know|see|get|follow|match|"
     r"connect|sync|account|work)|doesn't (?:have|share|talk|accept|support|connect|sync|work|account|"
@@ -153,14 +153,14 @@ OBS_STRONG: Final = re.compile(
     r"finally be able|no longer (?:have|depend|need)|stop (?:buying|losing|wasting)|left without|"
     r"falls? through|get stuck|stall\w*|leak\w*|disputes?|damaged|wait(?:s|ing)? (?:up to|for|days|hours))",
 )
-OBS_WEAK: Final = re.compile(
+OBS_WEAK: Final[re.Pattern[str]] = re.compile(
     r"\b(?:manual(?:ly)?|by hand|slow\w*|delay\w*|late\b|lags?\b|lagging|queue\w*|duplicat\w*|"
     r"turnover|weak|only\b|still\b|depend(?:s|ent)? on|rel(?:y|ies) on|spend(?:s|ing)? (?:\w+ ){0,4}"
     r"(?:time|hours|days)|takes? (?:about |roughly |up to )?\d|risk of|paper\b|chasing)",
 )
 
 # --- complications --------------------------------------------------------------------------------------
-COMP_STRONG: Final = re.compile(
+COMP_STRONG: Final[re.Pattern[str]] = re.compile(
     r"\b(?:approv\w*|sign[- ]?off|signs? off|signs (?:all|every|off)|sign(?:ed)? by|"
     r"board\b|committee|council|cabinet|steering|procurement|purchasing|rfp|tender|legal\b|counsel|"
     r"compliance (?:review|team)|regulat\w*|regulators?|audit\w*|examiners?|security review|union|"
@@ -190,7 +190,7 @@ COMP_STRONG: Final = re.compile(
     r"has to (?:go through|pass|follow|avoid|come in)|goes to (?:the )?\w+|"
     r"risk committee|independent assessment|payback|under the existing|recurring license)",
 )
-COMP_WEAK: Final = re.compile(
+COMP_WEAK: Final[re.Pattern[str]] = re.compile(
     r"\b(?:q[1-4]\b|budget\w*|contract\w*|until\b|before (?:the|its|their|your|then)|"
     r"timing|window|next (?:year|session|cycle)|this (?:year|summer|fall|winter|spring)|season|"
     r"agreement|vendor|insurer|carrier|it (?:team|security|department)|it\b|security|finance\b|"
@@ -236,7 +236,7 @@ _TIMEFRAME: Final = re.compile(
     r"(?:the )?week of (?:the )?(?:\d{1,2}(?:st|nd|rd|th)?\b|" + MONTHS + r"\b))",
     _I,
 )
-REP_CLAUSE_SPLIT: Final = re.compile(
+REP_CLAUSE_SPLIT: Final[re.Pattern[str]] = re.compile(
     r"(?:,|;)?\s+(?:and|but|then|so|while|after which)\s+(?=(?:i|we|i'll|we'll|i’ll|we’ll)\b)|;\s+|"
     r",\s+(?=(?:i|we)(?:'ll|’ll| will)\b)",
     _I,
@@ -303,6 +303,6 @@ _SIGNAL_PATTERNS: tuple[re.Pattern[str] | Lowered, ...] = (
     VENDOR_OUTCOME,
     GOAL_WANT,
 )
-SIGNALS: Final = LexiconSet(
+SIGNALS: Final[LexiconSet] = LexiconSet(
     dict(zip(SIGNAL_NAMES, map(_lexicon, (*_SIGNAL_PATTERNS, SIT_TEAM_OF, SIT_PROCESS)), strict=True))
 )
