@@ -17,6 +17,10 @@ _CLAUSE_SPLIT: Final = re.compile(
 # For lower-cased ASCII text. Every cut opens on a space, comma, semicolon or colon: the look-ahead lets the
 # engine pass over other characters without trying each alternative there.
 _CLAUSE_CUTS: Final = re.compile(r"(?=[\s,;:])(?:" + _CLAUSE_SPLIT.pattern + ")")
+# A cut of ASCII text is at a ';' or ':', or at one of these words with spaces either side.
+_CUT_WORDS: Final = frozenset(
+    ("and", "but", "so", "while", "because", "although", "though", "whereas", "which")
+)
 _GOAL_PHRASE_GATE: Final = Gated(cues.GOAL_PHRASE.rx)
 _LEAD_IN_GATE: Final = Gated(cues.REP_LEAD_IN)
 _QUESTION_TO_YOU: Final = re.compile(r"\W*(?:would|could|can|will|do|does|did) you\b", re.I)
@@ -89,8 +93,14 @@ def _rep_voice(text: str) -> bool:
 def _clauses(sentence: str) -> list[tuple[int, int]]:
     """(start, end) of each clause of a sentence, as _CLAUSE_SPLIT.split would cut it."""
     out, prev = [], 0
-    # ASCII text lower-cased keeps its positions, and the case-sensitive pattern is faster than re.I
-    cuts = _CLAUSE_CUTS.finditer(sentence.lower()) if sentence.isascii() else _CLAUSE_SPLIT.finditer(sentence)
+    if sentence.isascii():
+        low = sentence.lower()
+        if ";" not in low and ":" not in low and _CUT_WORDS.isdisjoint(low.split()):
+            return [(0, len(sentence))]  # the pattern would find no cut: most sentences are one clause
+        # lower-cased ASCII text keeps its positions, and the case-sensitive pattern is faster than re.I
+        cuts = _CLAUSE_CUTS.finditer(low)
+    else:
+        cuts = _CLAUSE_SPLIT.finditer(sentence)
     for m in cuts:
         out.append((prev, m.start()))
         prev = m.end()

@@ -177,7 +177,11 @@ class _TextBuilder:
         if self.skip:
             return
         if not self.pre:
-            data = _WS.sub(" ", data.replace("\n", " "))
+            data = data.replace("\n", " ")
+            # only a double space or a character that is not printable (a tab, a no-break or zero-width
+            # space) can be replaced: most runs hold neither
+            if "  " in data or not data.isprintable():
+                data = _WS.sub(" ", data)
         if self.break_after_bold:
             self.break_after_bold = False
             stripped = data.lstrip()

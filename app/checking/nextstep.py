@@ -56,13 +56,23 @@ class NextStep:
 _DEADLINE: Final = re.compile(r"(?:by|before|until|no later|due)\b", re.I)
 # Every cut of REP_CLAUSE_SPLIT holds a ';' or the word "I" or "we" after a space.
 _REP_SPLIT_NEEDS: Final = re.compile(r"\s(?:i|we)\b")  # on lower-cased ASCII text
+# REP_CLAUSE_SPLIT for lower-cased ASCII text (its words are all lower case): faster than re.I
+_REP_CUTS: Final = re.compile(cues.REP_CLAUSE_SPLIT.pattern)
 _CUSTOMER_ACTION_GATE: Final = Gated(cues.CUSTOMER_ACTION.rx)
 
 
 def _clauses(text: str) -> list[str]:
-    if text.isascii() and ";" not in text and not _REP_SPLIT_NEEDS.search(text.lower()):
+    if not text.isascii():
+        return [c for c in cues.REP_CLAUSE_SPLIT.split(text) if c and c.strip()]
+    low = text.lower()
+    if ";" not in text and not _REP_SPLIT_NEEDS.search(low):
         return [text] if text.strip() else []
-    return [c for c in cues.REP_CLAUSE_SPLIT.split(text) if c and c.strip()]
+    parts, prev = [], 0
+    for m in _REP_CUTS.finditer(low):  # REP_CLAUSE_SPLIT.split(text): lower-casing keeps ASCII positions
+        parts.append(text[prev : m.start()])
+        prev = m.end()
+    parts.append(text[prev:])
+    return [c for c in parts if c and c.strip()]
 
 
 def _is_customer_action(clause: str, first: bool, heading: bool) -> bool:

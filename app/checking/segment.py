@@ -230,6 +230,9 @@ def _label_line(line: str, core: str, words: list[str]) -> bool:
 
 def _sentence_parts(text: str) -> list[str]:
     """The text cut after each sentence stop followed by spaces and a capital or digit."""
+    last = len(text) - 2  # a cut needs a space and a character after its stop
+    if text.find(".", 0, last) < 0 and text.find("!", 0, last) < 0 and text.find("?", 0, last) < 0:
+        return [text]  # no stop before the end: a bullet or a one-sentence paragraph
     parts, prev = [], 0
     for m in _SENT_CUT.finditer(text):
         parts.append(text[prev : m.start() + 1])
