@@ -60,9 +60,11 @@ _H: Final = {
         r"(?:the )?(?:business|company|organisation|organization) today|snapshot|starting point|baseline)\b.*"
     ),
 }
-_HEADING_RES: Final = {k: re.compile("^" + v + "$") for k, v in _H.items()}
-_HEADING_SEARCH: Final = {k: re.compile(r"\b" + v.replace(r"\b.*", r"\b")) for k, v in _H.items()}
 _ORDER: Final = ("rep_goals", "next_step", "obstacles", "complications", "goals", "situation")
+# The kinds' whole-label patterns as one, tried in _ORDER: the first kind whose pattern takes the whole label
+# names the group that matched (the patterns have no groups of their own).
+_HEADING: Final = re.compile("^(?:" + "|".join(f"(?P<{k}>{_H[k]})" for k in _ORDER) + ")$")
+_HEADING_SEARCH: Final = {k: re.compile(r"\b" + v.replace(r"\b.*", r"\b")) for k, v in _H.items()}
 _ORDER_SEARCH: Final = ("rep_goals", "next_step", "complications", "obstacles", "goals", "situation")
 
 _MARKER: Final = re.compile(
@@ -115,10 +117,8 @@ def classify_label(label: str, anchored: bool = True) -> str | None:
     if not norm or len(norm.split()) > (8 if anchored else 14):
         return None
     if anchored:
-        for kind in _ORDER:
-            if _HEADING_RES[kind].match(norm):
-                return kind
-        return None
+        m = _HEADING.match(norm)
+        return m.lastgroup if m else None
     for kind in _ORDER_SEARCH:
         if _HEADING_SEARCH[kind].search(norm):
             return kind
