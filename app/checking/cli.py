@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gc
-import json
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from app.checking.checker import check_memo
 from app.checking.cleanup import looks_like_html
+from app.checking.contract import output_line
 from app.checking.model import ELEMENTS, Checklist
 
 _LABELS = {
@@ -62,59 +62,6 @@ def check_file(path: str) -> int:
     return 0 if checklist.complete else 1
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # what json.dumps(..., ensure_ascii=False) builds
-_STRING = json.encoder.encode_basestring  # how that encoder writes a string (without escaping non-ASCII)
-
-
-def _text(value: str | None) -> str:
-    return "null" if value is None else _STRING(value)
-
-
-def _contract_line(record_id: Any, checklist: Checklist) -> str:
-    """The contract object {"id", "complete", "elements", "stage"} as _ENCODE writes it, built directly
-    (its shape is fixed, only the values vary). It carries neither warnings nor the due date: the caller
-    skips working them out."""
-    parts = []
-    for name in ELEMENTS:
-        item = checklist.elements[name]
-        parts.append(
-            f'"{name}": {{"present": {"true" if item.present else "false"}, '
-            f'"evidence": {_text(item.evidence)}, "hint": {_text(item.hint)}}}'
-        )
-    return (
-        f'{{"id": {_STRING(record_id) if type(record_id) is str else _ENCODE(record_id)}, '
-        f'"complete": {"true" if checklist.complete else "false"}, "elements": {{{", ".join(parts)}}}, '
-        f'"stage": {_text(checklist.stage)}}}'
-    )
-
-
-def _one_line(line: str) -> str:
-    """The output line (without its line end) for one input line."""
-    record = _record(line)
-    if "error" in record:
-        return _ENCODE(record)
-    body, fmt, subject = record["body"], record["format"], record["subject"]
-    return _contract_line(record["id"], check_memo(body, fmt, subject, want_due=False, want_warnings=False))
-
-
-def _record(line: str) -> dict[str, Any]:
-    """The fields of one input line, or the error line it gets instead."""
-    try:
-        record = json.loads(line)
-    except ValueError as exc:
-        return {"id": None, "error": f"invalid JSON: {exc.msg} at column {exc.colno}"}
-    if not isinstance(record, dict):
-        return {"id": None, "error": "each line must be a JSON object"}
-    body = record.get("body")
-    if not isinstance(body, str):
-        return {"id": record.get("id"), "error": "field 'body' must be a string"}
-    fmt = record.get("format") or "text"
-    if fmt not in ("text", "html"):
-        return {"id": record.get("id"), "error": "field 'format' must be 'text' or 'html'"}
-    subject = record.get("subject") if isinstance(record.get("subject"), str) else ""
-    return {"id": record.get("id"), "body": body, "format": fmt, "subject": subject}
-
-
 def check_jsonl(stdin: TextIO, stdout: TextIO) -> int:
     """Check JSON lines {"id","format","subject","body"}; write one contract line per input line."""
     # The compiled lexicons live for the whole run: keep them out of every cyclic garbage collection.
@@ -123,7 +70,7 @@ def check_jsonl(stdin: TextIO, stdout: TextIO) -> int:
     for line in stdin:
         if not line.strip():
             continue
-        write(_one_line(line) + "\n")
+        write(output_line(line) + "\n")
     stdout.flush()
     return 0
 

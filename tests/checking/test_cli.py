@@ -76,3 +76,12 @@ def test_module_entry_point_reads_stdin() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert json.loads(proc.stdout)["id"] == 1
+
+
+def test_check_jsonl_answers_a_number_the_decoder_refuses_with_an_error_line() -> None:
+    lines = ['{"id": ' + "1" * 5000 + ', "body": "x"}', json.dumps({"id": "next", "body": MEMO})]
+    out = io.StringIO()
+    assert check_jsonl(io.StringIO("\n".join(lines) + "\n"), out) == 0
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert rows[0]["id"] is None and rows[0]["error"].startswith("invalid JSON: ")
+    assert rows[1]["id"] == "next" and rows[1]["complete"] is True
