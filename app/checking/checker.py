@@ -7,7 +7,7 @@ from datetime import date
 from typing import Final
 
 from app.checking import cues
-from app.checking.cleanup import looks_like_html, memo_text
+from app.checking.cleanup import clean_memo, looks_like_html
 from app.checking.elements import find_elements
 from app.checking.focus import focus_warnings
 from app.checking.hints import hint_for
@@ -48,11 +48,13 @@ def check_memo(
     body = (body or "")[:MAX_CHARS]
     if fmt not in ("text", "html"):
         fmt = "html" if looks_like_html(body) else "text"
-    text = memo_text(body, fmt, subject or "")
-    return _check_text(text, memo_date, want_due, want_warnings)
+    text, openings = clean_memo(body, fmt, subject or "")
+    return _check_text(text, memo_date, want_due, want_warnings, openings)
 
 
-def _check_text(text: str, memo_date: date | None, want_due: bool, want_warnings: bool) -> Checklist:
+def _check_text(
+    text: str, memo_date: date | None, want_due: bool, want_warnings: bool, openings: frozenset[str] | None
+) -> Checklist:
     units = segment(text)
     found = find_elements(units)
     step = find_next_step(units)
@@ -73,7 +75,7 @@ def _check_text(text: str, memo_date: date | None, want_due: bool, want_warnings
     due = resolve_due(step.when, memo_date) if want_due and dated and step else None
     return Checklist(
         elements=results,
-        stage=infer_stage(text),
+        stage=infer_stage(text, openings),
         warnings=focus_warnings(text) if want_warnings else (),
         next_step_due=due,
     )

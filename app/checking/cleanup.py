@@ -10,9 +10,11 @@ import ahocorasick
 
 from app.checking.fastre import _ODD, Gated
 from app.checking.htmltext import html_to_text
+from app.checking.stage import OPENINGS
 
 __all__ = [
     "Forwarded",
+    "clean_memo",
     "html_to_text",
     "looks_like_html",
     "memo_text",
@@ -316,7 +318,7 @@ def looks_like_html(body: str) -> bool:
     return bool(_LEADING_TAG.match(body[:2000]))
 
 
-# The pre-checks of the clean-up patterns, by name. memo_text() runs them all at once over the whole memo
+# The pre-checks of the clean-up patterns, by name. clean_memo() runs them all at once over the whole memo
 # (one Aho-Corasick pass) and hands the result down: every text they are asked about later is made of the
 # memo's lines, and no required literal spans two lines, so a literal missing from the memo is missing there.
 _GATES: Final = {
@@ -327,12 +329,17 @@ _GATES: Final = {
     "forward": _FWD_MARKER_GATE,
 }
 _ALWAYS: Final = frozenset(name for name, gate in _GATES.items() if gate.literals is None)
+# The same pass finds the stage cues' openings (stage.OPENINGS, none spanning lines either): the stage is
+# inferred from the cleaned memo, made of the memo's lines, so only those openings can occur in it.
 _LITERALS: Final = ahocorasick.Automaton()
+_gate_names: dict[str, set[str]] = {}
 for _name, _gate in _GATES.items():
     for _lit in _gate.literals or ():
         if "\n" in _lit:
             raise ValueError("a clean-up pre-check literal spans lines")
-        _LITERALS.add_word(_lit, _LITERALS.get(_lit, frozenset()) | {_name})
+        _gate_names.setdefault(_lit, set()).add(_name)
+for _lit in _gate_names.keys() | OPENINGS:  # each: (pre-checks it passes, itself when a stage opening)
+    _LITERALS.add_word(_lit, (frozenset(_gate_names.get(_lit, ())), _lit if _lit in OPENINGS else None))
 _LITERALS.make_automaton()
 
 
@@ -341,14 +348,18 @@ def _possible(name: str, text: str, gates: frozenset[str] | None) -> bool:
     return _GATES[name].possible(text) if gates is None else name in gates
 
 
-def _memo_gates(text: str) -> frozenset[str]:
-    """Names of the pre-checks that pass somewhere in the memo."""
+def _memo_literals(text: str) -> tuple[frozenset[str], frozenset[str] | None]:
+    """Names of the pre-checks that pass somewhere in the memo, and the stage openings it holds (None when
+    case folding differs: a part of the text can then lower-case unlike the whole)."""
     if not text.isascii() and _ODD.search(text):
-        return frozenset(_GATES)  # case folding differs: each pre-check passes, as Gated.possible does
+        return frozenset(_GATES), None  # each pre-check passes, as Gated.possible does
     found = set(_ALWAYS)
-    for _, names in _LITERALS.iter(text.lower()):
+    openings = set()
+    for _, (names, opening) in _LITERALS.iter(text.lower()):
         found |= names
-    return frozenset(found)
+        if opening is not None:
+            openings.add(opening)
+    return frozenset(found), frozenset(openings)
 
 
 def _clean_part(text: str, gates: frozenset[str] | None = None) -> str:
@@ -357,9 +368,14 @@ def _clean_part(text: str, gates: frozenset[str] | None = None) -> str:
 
 def memo_text(body: str, fmt: str = "text", subject: str = "") -> str:
     """Normalise a memo body: HTML to text, LF line ends, forwards unwrapped, quotes and signatures gone."""
+    return clean_memo(body, fmt, subject)[0]
+
+
+def clean_memo(body: str, fmt: str = "text", subject: str = "") -> tuple[str, frozenset[str] | None]:
+    """memo_text(), and the stage cue openings (stage.OPENINGS) it can contain (None: not looked for)."""
     text = html_to_text(body) if fmt == "html" else body
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    gates = _memo_gates(text)
+    gates, openings = _memo_literals(text)
     parts: list[str] = []
     for _ in range(5):  # nested forwards: each wrapper's note counts, the innermost memo counts
         outer, inner = unwrap_forward(text, subject, gates)
@@ -369,4 +385,4 @@ def memo_text(body: str, fmt: str = "text", subject: str = "") -> str:
         text = inner.body
         subject = inner.headers.get("subject", "")
     parts.append(_clean_part(text, gates))
-    return "\n\n".join(p for p in parts if p).strip()
+    return "\n\n".join(p for p in parts if p).strip(), openings

@@ -158,8 +158,12 @@ for _n, _phrase in enumerate(_FLAT):
     for _start in _found:
         _by_start.setdefault(_start, []).append(_n)
 for _start, _numbers in _by_start.items():
+    if "\n" in _start:
+        raise ValueError(f"stage cue opening spans lines: {_start!r}")
     _STARTS.add_word(_start, (len(_start), tuple(_numbers)))
 _STARTS.make_automaton()
+_BY_START: Final = {start: tuple(numbers) for start, numbers in _by_start.items()}
+OPENINGS: Final = frozenset(_BY_START)  # every string a stage cue phrase can start with
 _SEARCHES: dict[tuple[int, ...], re.Pattern[str]] = {}  # few distinct phrase sets: compile each once
 
 
@@ -186,15 +190,33 @@ def _openings(text: str) -> list[tuple[set[int], set[int]]]:
     return per_cue
 
 
+def _located(text: str, present: frozenset[str]) -> list[tuple[set[int], set[int]]]:
+    """_openings(text) when present holds every opening the text can contain: each is looked up alone."""
+    per_cue: list[tuple[set[int], set[int]]] = [(set(), set()) for _ in _STAGE_CUES]
+    owner = _OWNER
+    for opening in present:
+        numbers = _BY_START[opening]
+        start = text.find(opening)
+        while start >= 0:  # every occurrence, overlapping ones too (as the automaton reports them)
+            for n in numbers:
+                phrases, starts = per_cue[owner[n]]
+                phrases.add(n)
+                starts.add(start)
+            start = text.find(opening, start + 1)
+    return per_cue
+
+
 _VENDOR_SUBJECT: Final = re.compile(
     r"\b(?:vendor|supplier|provider|distributor|partner)\s+(?:is|was)\s+being acquired", _I
 )
 
 
-def infer_stage(text: str) -> str | None:
-    """The latest buying stage the memo gives clear evidence of, or None."""
+def infer_stage(text: str, present: frozenset[str] | None = None) -> str | None:
+    """The latest buying stage the memo gives clear evidence of, or None. present: the OPENINGS that the
+    lower-cased text can contain, when the caller knows them (clean_memo finds them in its own pass)."""
     text = text.lower()  # the cue patterns are lower-case and compiled without re.I, for speed
-    for stage, (phrases, starts) in zip(_NAMES, _openings(text), strict=True):
+    found = _openings(text) if present is None else _located(text, present)
+    for stage, (phrases, starts) in zip(_NAMES, found, strict=True):
         if not phrases:
             continue
         rx = _pattern(tuple(sorted(phrases)))

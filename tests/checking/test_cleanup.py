@@ -113,3 +113,25 @@ def test_memo_text_counts_outer_note_and_inner_memo() -> None:
         "Inner memo.\r\n\r\nOn Mon, Bob <b@y.com> wrote:\r\n> quoted\r\n"
     )
     assert memo_text(text) == "FYI, notes below.\n\nInner memo."
+
+
+def test_the_openings_found_while_cleaning_give_the_stage_a_full_search_gives() -> None:
+    from app.checking.cleanup import clean_memo
+    from app.checking.stage import infer_stage
+
+    from .conftest import load_jsonl
+
+    bodies = [(r["body"], r["format"], r["subject"]) for r in load_jsonl("mou_dev.jsonl")]
+    bodies += [
+        ("FYI, we were acquired last year.\n\n---------- Forwarded message ---------\nFrom: A <a@b.c>\n"
+         "Subject: Fwd: notes\n\nYou're evaluating two other vendors and are frustrated.", "text", ""),
+        ("Since the rollout you are happy with the results.\n\nOn Mon, Jan 6, 2025 at 9:00 AM Dana wrote:\n"
+         "> We signed the order form.", "text", "Re: notes"),
+        ("ΣΑΣ since the rollout", "text", ""),
+    ]  # fmt: skip
+    stages = set()
+    for body, fmt, subject in bodies:
+        text, openings = clean_memo(body, fmt, subject)
+        stages.add(infer_stage(text))
+        assert infer_stage(text, openings) == infer_stage(text), body[:60]
+    assert len(stages) >= 4
