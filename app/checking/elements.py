@@ -157,7 +157,11 @@ def clause_labels(sentence: str, settled: frozenset[str] = frozenset()) -> set[s
     if "goals" not in settled and is_goal(sentence):
         labels.add("goals")
     want_situation = "situation" not in settled
-    for lo, hi in _clauses(sentence):
+    spans = _spans(sentence)
+    # A clause's cues are among the sentence's: with no obstacle or complication cue in the sentence, its
+    # clauses can only add the situation (the original text's case folding aside, which judges each clause).
+    judge_clauses = want_situation or spans is None or any(spans[:5])
+    for lo, hi in _clauses(sentence) if judge_clauses else []:
         clause = sentence[lo:hi]
         if not clause or _rep_voice(clause):
             continue

@@ -56,8 +56,9 @@ class NextStep:
 _DEADLINE: Final = re.compile(r"(?:by|before|until|no later|due)\b", re.I)
 # Every cut of REP_CLAUSE_SPLIT holds a ';' or the word "I" or "we" after a space.
 _REP_SPLIT_NEEDS: Final = re.compile(r"\s(?:i|we)\b")  # on lower-cased ASCII text
-# REP_CLAUSE_SPLIT for lower-cased ASCII text (its words are all lower case): faster than re.I
-_REP_CUTS: Final = re.compile(cues.REP_CLAUSE_SPLIT.pattern)
+# REP_CLAUSE_SPLIT for lower-cased ASCII text (its words are all lower case): faster than re.I. Every cut
+# opens on a comma, semicolon or space: the look-ahead lets the engine pass over other characters quickly.
+_REP_CUTS: Final = re.compile(r"(?=[,;\s])(?:" + cues.REP_CLAUSE_SPLIT.pattern + ")")
 _CUSTOMER_ACTION_GATE: Final = Gated(cues.CUSTOMER_ACTION.rx)
 
 

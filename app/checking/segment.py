@@ -88,8 +88,8 @@ _ABBREV: Final = re.compile(
 
 _ABBREV_LONGEST: Final = 8  # "approx." plus the character before it (for the word boundary)
 
-_LABEL_JUNK: Final = re.compile(r"[^a-z0-9' &/-]+")
-_SPACES: Final = re.compile(r"\s+")
+# Everything but the characters a label is compared by, spaces included: a run of it reads as one space.
+_LABEL_GAP: Final = re.compile(r"[^a-z0-9'&/-]+")
 _STOP_INSIDE: Final = re.compile(r"[.!]\s")
 _AFTER_STOP: Final = re.compile(r"(?<=[.!?])\s+")
 _DIGIT: Final = re.compile(r"\d")
@@ -107,8 +107,7 @@ class Unit(NamedTuple):
 
 def _norm_label(label: str) -> str:
     label = label.replace("’", "'").replace("‘", "'").lower()
-    label = _LABEL_JUNK.sub(" ", label)
-    return _SPACES.sub(" ", label).strip(" -/&")
+    return _LABEL_GAP.sub(" ", label).strip(" -/&")
 
 
 def classify_label(label: str, anchored: bool = True) -> str | None:
@@ -195,7 +194,8 @@ def _parse_heading(line: str) -> tuple[str, str] | None:
                     return kind, ""
             if _looks_like_other_heading(line, core, words):
                 return "other", ""
-    m = _RUNIN.match(core)
+    # a run-in label ends at a ':' or a spaced dash: without either, _RUNIN cannot match
+    m = _RUNIN.match(core) if ":" in core or _spaced_dash(core) else None
     if m and len(m.group(1).split()) <= 7:
         kind = classify_label(m.group(1))
         if kind:
