@@ -10,6 +10,7 @@ PostgreSQL's batch statement takes every request's values as arrays.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -146,7 +147,7 @@ WITH given AS MATERIALIZED (
     RETURNING id
 ), body AS (
     INSERT INTO inbound_content (inbound_id, kind, data)
-    SELECT id, 'request', data FROM admitted JOIN new_row USING (id)
+    SELECT id, 'request', data FROM admitted JOIN new_row USING (id) WHERE data IS NOT NULL
 )
 SELECT new_row.id, admitted.id IS NOT NULL FROM given
 LEFT JOIN admitted USING (id) LEFT JOIN new_row USING (id)
@@ -174,14 +175,20 @@ def _store_postgresql(conn: Any, in_transaction: bool, arrivals: Sequence[Arriva
     batch = [arrivals[i] for i in sent]
     values = {
         "fields": json.dumps([[a.provider, a.ingest.provider_id, a.nonce, a.ingest.headers] for a in batch]),
-        "data": [a.body for a in batch],
+        # A large body is streamed in on its own (below): in the array it would be copied whole twice.
+        "data": [None if len(a.body) > content.STREAM_BYTES else a.body for a in batch],
         "now": utcnow(),
     }
+    large = [i for i, v in zip(sent, values["data"], strict=True) if v is None]
     autocommit = not in_transaction and not conn.autocommit
     if autocommit:
         conn.autocommit = True
     try:
-        with conn.cursor() as cursor:
+        # With large bodies it is two statements, so a transaction of their own.
+        with (
+            conn.transaction() if large and autocommit else contextlib.nullcontext(),
+            conn.cursor() as cursor,
+        ):
             rows = cursor.execute(_PG_BATCH, values).fetchall()
             again = []  # redeliveries: rows stored before (or by this very statement, a copy in the batch)
             for (row_id, admitted), index in zip(rows, sent, strict=True):
@@ -191,6 +198,10 @@ def _store_postgresql(conn: Any, in_transaction: bool, arrivals: Sequence[Arriva
                     again.append(index)
                 else:
                     outcomes[index] = SignatureInvalid(REPLAY)
+            for index in large:
+                receipt = outcomes[index]
+                if isinstance(receipt, Receipt):  # stored now (not a replay; redeliveries are still None)
+                    content.write_postgresql(cursor, receipt.id, content.REQUEST, arrivals[index].body)
             if again:
                 keys = [[arrivals[i].provider, arrivals[i].ingest.provider_id] for i in again]
                 found = {

@@ -8,6 +8,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 from psycopg import OperationalError
 from sqlalchemy import func, select, text
@@ -215,4 +216,30 @@ def test_a_connection_kept_idle_too_long_goes_back_to_the_pool_which_checks_it(
     monkeypatch.setattr(committer, "IDLE_SECONDS", 0.0)
     later = asyncio.run(_gather(group, [_arrival(2, provider_id="pm-2")]))[0]
     assert later.created  # the pool's liveness check replaced the dead connection
+    engine.dispose()
+
+
+def test_postgresql_large_bodies_are_stored_with_their_rows_or_not_at_all(
+    make_database, tmp_path, monkeypatch
+):
+    engine = make_engine(
+        Settings(_env_file=None, database_url=make_database("postgresql"), data_dir=tmp_path)
+    )
+    big = bytearray(b"x" * (content.STREAM_BYTES + 1))
+    first = store_batch(engine, [Arrival("postmark", Ingest("big-1", {}), big)])[0]
+    batch = [
+        Arrival("postmark", Ingest("big-2", {}), big + b"2"),
+        _arrival(3, provider_id="pm-3"),
+        Arrival("postmark", Ingest("big-1", {}), big),  # a redelivery: nothing more stored
+    ]
+    fresh, small, again = store_batch(engine, batch)
+    assert fresh.created and small.created and (again.id, again.created) == (first.id, False)
+    assert _stored(engine) == {first.id: bytes(big), fresh.id: bytes(big) + b"2", small.id: b"body 3"}
+    # Streaming the large body in fails: its batch keeps nothing.
+    monkeypatch.setattr(content, "PG_COPY", "COPY inbound_content (inbound_id, kind, nothing) FROM STDIN")
+    failing = [Arrival("postmark", Ingest("big-4", {}), big), _arrival(5, provider_id="pm-5")]
+    with pytest.raises(psycopg.errors.UndefinedColumn):
+        store_batch(engine, failing)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(InboundMessage)).scalar_one() == 3
     engine.dispose()
