@@ -4,7 +4,7 @@ On SQLite a large body is written into a zeroblob through incremental blob I/O a
 bytes object the same way: binding it would copy it into the statement and again into the row record
 (three copies at once for a 25 MB email). On PostgreSQL a large body is streamed in with COPY, a chunk
 at a time (as a statement parameter the driver and libpq would each copy it whole before sending it),
-and read in binary (as text it comes as hex, twice its size). Small bodies, the usual case, are bound
+and read in binary slices into one buffer. Small bodies, the usual case, are bound
 as values.
 """
 
@@ -20,11 +20,15 @@ from app.models import InboundContent
 
 REQUEST = "request"  # a webhook request as received: the provider's adapter reads it
 EMAIL = "email"  # the email's RFC 5322 bytes (SMTP, the mime webhook's raw body, stored emails)
-STREAM_BYTES = 1 << 20  # bodies above this are streamed (SQLite: in and out; PostgreSQL: in)
+STREAM_BYTES = 1 << 20  # bodies above this are streamed in and out
 _CHUNK = 1 << 20
 _TABLE = InboundContent.__tablename__
 SQLITE_INSERT = "INSERT INTO inbound_content (inbound_id, kind, data) VALUES (?, ?, ?)"
-PG_SELECT = "SELECT kind, data FROM inbound_content WHERE inbound_id = %s"
+PG_SELECT = (
+    "SELECT kind, length(data), CASE WHEN length(data) <= %s THEN data END FROM inbound_content "
+    "WHERE inbound_id = %s"
+)
+PG_SLICE = "SELECT substring(data FROM %s FOR %s) FROM inbound_content WHERE inbound_id = %s"
 PG_INSERT = "INSERT INTO inbound_content (inbound_id, kind, data) VALUES (%s, %s, %b)"
 PG_COPY = "COPY inbound_content (inbound_id, kind, data) FROM STDIN (FORMAT BINARY)"
 # PostgreSQL's binary COPY format: signature, flags, header extension length; a tuple is its field
@@ -76,13 +80,11 @@ def store(session: Session, inbound_id: int, kind: str, data: bytes | bytearray 
         write_postgresql(cursor, inbound_id, kind, data)
 
 
-def load(session: Session, inbound_id: int) -> tuple[str, bytes] | None:
+def load(session: Session, inbound_id: int) -> tuple[str, bytes | bytearray] | None:
     """(kind, bytes) of one message, or None when it has none."""
     connection = session.connection()
-    if connection.dialect.name != "sqlite":  # binary: as text a body comes as hex, twice its size
-        with connection.connection.dbapi_connection.cursor() as cursor:
-            row = cursor.execute(PG_SELECT, (inbound_id,), binary=True).fetchone()
-        return None if row is None else (row[0], row[1])
+    if connection.dialect.name != "sqlite":
+        return _load_postgresql(connection.connection.dbapi_connection, inbound_id)
     # The bytes come with the query when small (the usual case), else by blob I/O below.
     data = case((func.length(InboundContent.data) <= STREAM_BYTES, InboundContent.data), else_=None)
     where = InboundContent.inbound_id == inbound_id
@@ -94,3 +96,21 @@ def load(session: Session, inbound_id: int) -> tuple[str, bytes] | None:
         return kind, value
     with connection.connection.dbapi_connection.blobopen(_TABLE, "data", inbound_id, readonly=True) as blob:
         return kind, blob.read()  # read straight into one bytes object
+
+
+def _load_postgresql(conn: Any, inbound_id: int) -> tuple[str, bytes | bytearray] | None:
+    # In binary (as text a body comes as hex, twice its size); a large body a slice at a time into one
+    # buffer (whole, the driver's result and the bytes made from it would be held at once).
+    with conn.cursor() as cursor:
+        found = cursor.execute(PG_SELECT, (STREAM_BYTES, inbound_id), binary=True).fetchone()
+        if found is None:
+            return None
+        kind, size, value = found
+        if value is not None:
+            return kind, value
+        out = bytearray(size)
+        view = memoryview(out)
+        for start in range(0, size, _CHUNK):
+            piece = cursor.execute(PG_SLICE, (start + 1, _CHUNK, inbound_id), binary=True).fetchone()[0]
+            view[start : start + len(piece)] = piece
+        return kind, out
