@@ -77,11 +77,12 @@ def _clauses(text: str) -> list[str]:
 
 
 def _is_customer_action(clause: str, first: bool, heading: bool) -> bool:
-    if cues.REP_VOICE.match(clause):
-        return False
-    if _CUSTOMER_ACTION_GATE.possible(clause) and cues.CUSTOMER_ACTION.search(clause):
-        return True
-    return first and bool(cues.IMPERATIVE.match(clause)) and (heading or True)
+    """A customer action (or a request, or an opening imperative) not in the rep's voice. The rep's voice
+    is looked for last: few clauses are actions, and most are ruled out by the action cue's pre-check."""
+    action = (_CUSTOMER_ACTION_GATE.possible(clause) and cues.CUSTOMER_ACTION.search(clause) is not None) or (
+        first and cues.IMPERATIVE.match(clause) is not None and (heading or True)
+    )
+    return action and cues.REP_VOICE.match(clause) is None
 
 
 def find_next_step(units: list[Unit]) -> NextStep | None:
