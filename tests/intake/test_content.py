@@ -58,10 +58,12 @@ def test_large_email_field_is_a_view_of_the_body_not_a_copy():
     assert bytes(view) == email
 
 
-def test_value_holding_boundary_like_runs_is_read_exactly():
+@pytest.mark.parametrize("kind", [bytes, bytearray])  # PostgreSQL reads a large body into a bytearray
+def test_value_holding_boundary_like_runs_is_read_exactly(kind):
     # Runs that start like the delimiter make the parser hold bytes back and replay them.
     tricky = b"a\r\n--xYzZY-form\r\n--xYzZY-form-boundar b\r\n--xYzZ\r\nend"
-    form = parse_form(f"multipart/form-data; boundary={BOUNDARY}", _form([("email", tricky), ("x", b"")]))
+    body = kind(_form([("email", tricky), ("x", b"")]))
+    form = parse_form(f"multipart/form-data; boundary={BOUNDARY}", body)
     assert bytes(form.get_view("email")) == tricky
     assert form.get_bytes("x") == b""
 

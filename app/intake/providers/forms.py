@@ -102,7 +102,7 @@ def parse_form(content_type: str, body: bytes) -> Form:
 def _parse_multipart(boundary: bytes, body: bytes) -> list[FormField]:
     fields: list[FormField] = []
     state: dict[str, Any] = {}
-    source = body if isinstance(body, bytes) else bytes(body)
+    source = body if isinstance(body, (bytes, bytearray)) else bytes(body)  # views of it, not a copy
 
     def on_part_begin() -> None:
         state.update(headers={}, pieces=[], field=b"", value=b"")
