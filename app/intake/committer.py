@@ -2,12 +2,12 @@
 
 Each request still gets its 2xx only after the commit that holds its row, so nothing acknowledged can
 be lost; what changes is that one commit (SQLite: one WAL write and lock; PostgreSQL: one fsync, one
-thread hop and two round trips) serves every request the server had in hand, instead of one each.
+thread hop and one round trip) serves every request the server had in hand, instead of one each.
 
 SQLite flushes inline on the event loop (a local call) once the requests already received have
-been read; PostgreSQL flushes in worker threads, up to MAX_IN_FLIGHT batches at once (each on its own
-pooled connection), while the next batch gathers: the event loop keeps reading requests instead of
-waiting for one round trip and fsync at a time.
+been read; PostgreSQL flushes in worker threads, up to MAX_IN_FLIGHT batches at once (each on a
+connection this committer keeps between batches), while the next batch gathers: the event loop keeps
+reading requests instead of waiting for one round trip and fsync at a time.
 """
 
 from __future__ import annotations

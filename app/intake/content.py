@@ -4,8 +4,7 @@ On SQLite a large body is written into a zeroblob through incremental blob I/O a
 bytes object the same way: binding it would copy it into the statement and again into the row record
 (three copies at once for a 25 MB email). On PostgreSQL a large body is streamed in with COPY, a chunk
 at a time (as a statement parameter the driver and libpq would each copy it whole before sending it),
-and read in binary slices into one buffer. Small bodies, the usual case, are bound
-as values.
+and read in binary slices into one buffer. Small bodies, the usual case, are bound as values.
 """
 
 from __future__ import annotations

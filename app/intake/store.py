@@ -26,11 +26,10 @@ from sqlmodel import Session
 from app.intake import content
 from app.intake.errors import SignatureInvalid
 from app.intake.ingest import Ingest
-from app.models import InboundContent, InboundMessage, WebhookNonce, utcnow
+from app.models import InboundMessage, WebhookNonce, utcnow
 
 _INBOUND = InboundMessage.__table__
 _NONCE = WebhookNonce.__table__
-_CONTENT = InboundContent.__table__
 REPLAY = "This webhook token was already used (replay refused)."
 
 
@@ -75,15 +74,20 @@ def store_batch(
     `db` is the engine (webhooks: a pooled driver connection, or on PostgreSQL the psycopg
     `connection` the caller keeps) or a Session (tests, SES: inside the session's transaction). A
     database error fails the whole batch, and nothing of it is kept."""
-    dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
     if connection is not None:  # a PostgreSQL connection the caller keeps (committer.py)
         return _store_postgresql(connection, False, arrivals)
+    dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
     if dialect.name == "postgresql":
         with _transaction(db) as (conn, tx):
             outcomes = _store_postgresql(conn, isinstance(db, Session), arrivals)
             if isinstance(db, Session):
                 tx.commit()
         return outcomes
+    return _store_sqlite(db, dialect, arrivals)
+
+
+def _store_sqlite(db: Engine | Session, dialect: Dialect, arrivals: Sequence[Arrival]) -> list[Any]:
+    """One statement per request and step, in one transaction: SQLite runs them in-process."""
     sql = _statements(dialect)
     now = utcnow()
     with _transaction(db) as (conn, tx):
@@ -222,7 +226,6 @@ def _row(arrival: Arrival, now: Any) -> dict[str, Any]:
         "provider_id": arrival.ingest.provider_id,
         "request_headers": arrival.ingest.headers,
         "received_at": now,
-        "data": arrival.body,
     }
 
 
